@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { RECORDING_VERSION, recordingFileName } from '../recording/schema';
+import { RecordingWriter } from '../recording/encode';
+import type { WatchdogData } from '../watchdog/watchdog-data';
+import type { AgentConfig } from './config';
+import { debug } from './debug';
+import { Heartbeat } from './heartbeat';
+import { createHeartbeatBuffer, HeartbeatState } from './heartbeat-state';
+import { installSampler } from './sampler';
+
+/**
+ * Starts loopwatch inside the current process. Main thread only; the caller guards that.
+ *
+ *   main thread                               watchdog thread (worker)
+ *   -----------                               ------------------------
+ *   heartbeat every 10 ms  --shared memory-->  waits; no beat for a while = blocked
+ *   sampler (global fn)    <--inspector------  Runtime.evaluate: where are you?
+ *   stall / exit records                      blocked / sample records
+ *                 \                          /
+ *                  recording file (JSON Lines, O_APPEND)
+ */
+/** Longest an exiting program waits for the watchdog to detach (it takes well under 1 ms when idle). */
+const DETACH_TIMEOUT_MS = 100;
+
+export function startAgent(config: AgentConfig): void {
+  const nonce = Math.random().toString(36).slice(2, 10);
+  const file = join(config.recordingDir, recordingFileName(process.pid, nonce));
+  const writer = new RecordingWriter(file);
+  const startedAt = performance.timeOrigin + performance.now();
+  writer.write({
+    type: 'process',
+    recordingVersion: RECORDING_VERSION,
+    pid: process.pid,
+    ppid: process.ppid,
+    argv: process.argv,
+    execArgv: process.execArgv,
+    cwd: process.cwd(),
+    nodeVersion: process.version,
+    startedAt,
+    thresholdMs: config.thresholdMs,
+    heartbeatMs: config.heartbeatMs,
+    sampleIntervalMs: config.sampleIntervalMs,
+  });
+
+  installSampler();
+  const buffer = createHeartbeatBuffer();
+  const state = new HeartbeatState(buffer);
+  const heartbeat = new Heartbeat(state, config.heartbeatMs, config.thresholdMs, (stall) =>
+    guard('write a stall', () => writer.write(stall)),
+  );
+  heartbeat.start();
+  startWatchdog({ heartbeat: buffer, file, mainTimeOrigin: performance.timeOrigin, ...config });
+
+  // The loop drained by itself: a stall that ended just before is complete, not cut short.
+  process.on('beforeExit', () => guard('check the last window', () => heartbeat.checkpoint(false)));
+  // Detach the watchdog's inspector session before Node reports a fatal exception,
+  // or Node would add "Waiting for the debugger to disconnect..." to the program's output.
+  process.on('uncaughtExceptionMonitor', () => guard('detach', () => state.closeSession(DETACH_TIMEOUT_MS)));
+  process.on('exit', (code) =>
+    guard('write the exit record', () => {
+      state.closeSession(DETACH_TIMEOUT_MS);
+      // Reached without beforeExit: process.exit() or an uncaught exception ended a busy stretch.
+      heartbeat.checkpoint(true);
+      heartbeat.stop();
+      const at = performance.timeOrigin + performance.now();
+      writer.write({
+        type: 'exit',
+        at,
+        durationMs: at - startedAt,
+        exitCode: typeof code === 'number' ? code : 0,
+        eventLoopDelay: heartbeat.delaySummary(),
+        utilization: performance.eventLoopUtilization().utilization,
+      });
+    }),
+  );
+}
+
+function startWatchdog(data: WatchdogData): void {
+  const worker = new Worker(join(__dirname, '..', 'watchdog', 'watchdog.js'), {
+    workerData: data,
+    // An empty execArgv and environment: the watchdog must not load the preload (or anything else) again.
+    execArgv: [],
+    env: {},
+    name: 'loopwatch-watchdog',
+    stdout: true,
+    stderr: true,
+  });
+  // Never keep the program alive, never let an error event reach it.
+  worker.unref();
+  worker.on('error', (err) => debug('watchdog failed: %s', err));
+}
+
+function guard(what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    debug('could not %s: %s', what, err);
+  }
+}

@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LoopwatchError } from '../errors';
+import {
+  RECORDING_VERSION,
+  type BlockedRecord,
+  type ExitRecord,
+  type ProcessRecord,
+  type RecordingRecord,
+  type SampleRecord,
+  type StallRecord,
+} from './schema';
+
+/** Everything one process recorded, grouped by kind, in file order. */
+export interface ProcessRecording {
+  file: string;
+  process: ProcessRecord;
+  stalls: StallRecord[];
+  samples: SampleRecord[];
+  blocked: BlockedRecord[];
+  /** Missing when the process was killed before its exit handlers ran. */
+  exit?: ExitRecord;
+  /** Time of the last record of any kind: how far the process is known to have run. */
+  lastSeenAt: number;
+  /** Lines that could not be read (a process killed mid-write leaves a partial last line). */
+  unreadableLines: number;
+}
+
+export interface Recording {
+  dir: string;
+  processes: ProcessRecording[];
+}
+
+/** Reads a recording directory written by the agent. */
+export function readRecording(dir: string): Recording {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.jsonl')).sort();
+  } catch (err) {
+    throw new LoopwatchError('RECORDING_UNREADABLE', `cannot read recording directory ${dir}: ${(err as Error).message}`);
+  }
+  const processes: ProcessRecording[] = [];
+  for (const name of names) {
+    const decoded = decodeProcessFile(join(dir, name), readFileSync(join(dir, name), 'utf8'));
+    if (decoded) processes.push(decoded);
+  }
+  processes.sort((a, b) => a.process.startedAt - b.process.startedAt);
+  return { dir, processes };
+}
+
+/** Decodes one process file; undefined when it holds no process record (nothing to report). */
+export function decodeProcessFile(file: string, text: string): ProcessRecording | undefined {
+  let current: ProcessRecording | undefined;
+  let unreadableLines = 0;
+  const pendingBeforeHeader: RecordingRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let record: RecordingRecord;
+    try {
+      record = JSON.parse(line) as RecordingRecord;
+    } catch {
+      unreadableLines += 1;
+      continue;
+    }
+    if (record.type === 'process') {
+      if (record.recordingVersion !== RECORDING_VERSION) {
+        throw new LoopwatchError(
+          'RECORDING_VERSION',
+          `${file} is recording version ${record.recordingVersion}; this loopwatch reads version ${RECORDING_VERSION}`,
+        );
+      }
+      current = { file, process: record, stalls: [], samples: [], blocked: [], lastSeenAt: record.startedAt, unreadableLines: 0 };
+      for (const early of pendingBeforeHeader) add(current, early);
+      continue;
+    }
+    if (current) add(current, record);
+    else pendingBeforeHeader.push(record);
+  }
+  if (current) current.unreadableLines = unreadableLines;
+  return current;
+}
+
+function add(into: ProcessRecording, record: RecordingRecord): void {
+  switch (record.type) {
+    case 'stall':
+      into.stalls.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.end);
+      break;
+    case 'sample':
+      into.samples.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
+      break;
+    case 'blocked':
+      into.blocked.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
+      break;
+    case 'exit':
+      into.exit = record;
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
+      break;
+    default:
+      // Unknown record types of the same version are skipped: readers stay forward compatible.
+      break;
+  }
+}

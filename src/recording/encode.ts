@@ -1,0 +1,20 @@
+import { openSync, writeSync } from 'node:fs';
+import type { RecordingRecord } from './schema';
+
+/**
+ * Appends records to one process's recording file. Used by the agent's main thread
+ * and by the watchdog thread, each with its own descriptor: the file is opened with
+ * O_APPEND, so every line lands whole at the end, whichever thread writes it.
+ * Writes are synchronous on purpose: a record must be on disk before the process can die.
+ */
+export class RecordingWriter {
+  private readonly fd: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  write(record: RecordingRecord): void {
+    writeSync(this.fd, JSON.stringify(record) + '\n');
+  }
+}

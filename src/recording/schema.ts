@@ -1,0 +1,123 @@
+/**
+ * The recording: the one contract between the agent (inside the program) and
+ * everything that reads it (reports now; gate, OpenTelemetry export, HTML later).
+ *
+ * A recording is a directory with one JSON Lines file per Node.js process
+ * (`<pid>-<random>.jsonl`). Every line is one record with a `type`. Records are
+ * appended as things happen, by the thread that is not blocked, so a process that
+ * crashes or is killed still leaves everything seen up to that moment.
+ *
+ * Writers:
+ * - `process` and `stall` and `exit` are written by the program's main thread
+ *   (synchronously; `stall` only after a stall, when the loop is back).
+ * - `blocked` and `sample` are written by the watchdog thread while the main thread is blocked.
+ *
+ * Times are milliseconds since the Unix epoch, with sub-millisecond fractions
+ * (performance.timeOrigin + performance.now()).
+ *
+ * Bump RECORDING_VERSION on any change a reader could misread; readers refuse
+ * versions they do not know.
+ */
+
+export const RECORDING_VERSION = 1;
+
+/** A stack frame as V8 reports it; `file` is a path, a `node:` specifier, a file: URL, or null for builtins. */
+export interface RecordedFrame {
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  /** `pbkdf2Sync`, `JSON.parse` (builtins carry their type), or null for anonymous code. */
+  function: string | null;
+}
+
+/** First line of every file: who this process is and how the agent was set up. */
+export interface ProcessRecord {
+  type: 'process';
+  recordingVersion: number;
+  pid: number;
+  ppid: number;
+  argv: string[];
+  execArgv: string[];
+  cwd: string;
+  nodeVersion: string;
+  /** When the agent started (before the program's main module ran). */
+  startedAt: number;
+  thresholdMs: number;
+  heartbeatMs: number;
+  sampleIntervalMs: number;
+}
+
+/**
+ * The watchdog saw no heartbeat for a while: the main thread may be blocked.
+ * Written when blocking is first suspected and then every BLOCKED_RECORD_EVERY_MS while it lasts,
+ * so that a process killed in the middle of a stall still tells how long it had lasted.
+ */
+export interface BlockedRecord {
+  type: 'blocked';
+  /** Heartbeat sequence number of the last beat before the blocking (identifies the stall). */
+  seq: number;
+  /** Time of that last beat. */
+  since: number;
+  /** When the watchdog looked. */
+  at: number;
+}
+
+/** Where the main thread was at one moment of a (suspected) stall. */
+export interface SampleRecord {
+  type: 'sample';
+  seq: number;
+  /** When the watchdog asked for the sample. */
+  requestedAt: number;
+  /** When the main thread served it: the moment the frames describe. */
+  at: number;
+  /** Innermost frame first; loopwatch's own frames removed. */
+  frames: RecordedFrame[];
+  /** OpenTelemetry span active in the blocked code, when the program uses @opentelemetry/api. */
+  traceId?: string;
+  spanId?: string;
+}
+
+/** A stall, measured by the main thread when the loop got back to its heartbeat (or at exit). */
+export interface StallRecord {
+  type: 'stall';
+  seq: number;
+  /** End of the loop's last idle time before the stall. */
+  start: number;
+  end: number;
+  /** Time the loop was busy between two heartbeats: `end - start`. */
+  durationMs: number;
+  /** The process exited (process.exit(), uncaught exception) while the stall was going on. */
+  inProgressAtExit: boolean;
+  /** 'startup' when the stall happened before the event loop's first turn (main module evaluation). */
+  phase: 'startup' | 'run';
+}
+
+/** Event-loop delay percentiles, in milliseconds, at the heartbeat's resolution. */
+export interface DelaySummary {
+  minMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Last line of a file whose process ran its exit handlers. Missing when the process was killed. */
+export interface ExitRecord {
+  type: 'exit';
+  at: number;
+  durationMs: number;
+  exitCode: number;
+  /** Null when the process ended before its first heartbeat. */
+  eventLoopDelay: DelaySummary | null;
+  /** Event-loop utilization over the whole run, 0..1. */
+  utilization: number;
+}
+
+export type RecordingRecord = ProcessRecord | BlockedRecord | SampleRecord | StallRecord | ExitRecord;
+
+export const BLOCKED_RECORD_EVERY_MS = 100;
+
+/** Name of the file a process writes into the recording directory. */
+export function recordingFileName(pid: number, nonce: string): string {
+  return `${pid}-${nonce}.jsonl`;
+}

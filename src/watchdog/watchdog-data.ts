@@ -1,0 +1,10 @@
+import type { AgentConfig } from '../agent/config';
+
+/** What the agent hands its watchdog thread (workerData). */
+export interface WatchdogData extends AgentConfig {
+  heartbeat: SharedArrayBuffer;
+  /** Recording file of this process. */
+  file: string;
+  /** performance.timeOrigin of the main thread, to turn its clock into epoch time. */
+  mainTimeOrigin: number;
+}

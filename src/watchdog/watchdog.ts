@@ -1,0 +1,112 @@
+/**
+ * The watchdog: a worker thread that watches the main thread's heartbeat. A blocked
+ * event loop cannot time itself, so this thread notices the blocking while it lasts,
+ * asks the main thread for stack samples through an inspector session (served by V8
+ * interrupts, on top of the blocking code), and writes them to the recording at once.
+ *
+ * It never blocks itself: it waits with timers, so that inspector replies, which
+ * arrive on this thread's event loop, are handled. The pending timer is also what
+ * keeps this thread alive (a session alone would not); the main thread unrefs the
+ * worker, so this thread never keeps the program alive.
+ *
+ * The session is attached only while the loop is blocked, and detached as soon as it
+ * beats again or the main thread asks (it is exiting): a process that exits with a
+ * session attached prints "Waiting for the debugger to disconnect..." on stderr.
+ */
+import { Session } from 'node:inspector';
+import { performance } from 'node:perf_hooks';
+import { workerData } from 'node:worker_threads';
+import { SAMPLE_EXPRESSION, type Sample } from '../agent/sampler';
+import { HeartbeatState } from '../agent/heartbeat-state';
+import { RecordingWriter } from '../recording/encode';
+import { BLOCKED_RECORD_EVERY_MS } from '../recording/schema';
+import type { WatchdogData } from './watchdog-data';
+
+const data = workerData as WatchdogData;
+const heartbeat = new HeartbeatState(data.heartbeat);
+const writer = new RecordingWriter(data.file);
+let session: Session | undefined;
+
+/**
+ * How long without a beat before sampling starts. The age of the last beat wanders
+ * between 0 and one heartbeat interval on an idle loop; half the threshold leaves room
+ * for several samples before a stall crosses the threshold, so its first moments are seen.
+ */
+const detectAfterMs = Math.max(data.heartbeatMs + 5, data.thresholdMs / 2);
+
+interface Watch {
+  seq: number;
+  lastBlockedRecordAt: number;
+}
+
+let watch: Watch | undefined;
+let samplePending = false;
+
+/** Now, in epoch milliseconds (the main thread's records use the same scale). */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function tick(): void {
+  const { seq, lastBeatMs } = heartbeat.read();
+  const lastBeat = data.mainTimeOrigin + lastBeatMs;
+  const at = now();
+  const ageMs = at - lastBeat;
+  if (ageMs < detectAfterMs) {
+    watch = undefined;
+    if (!samplePending) detach();
+    setTimeout(tick, detectAfterMs - ageMs);
+    return;
+  }
+  if (watch?.seq !== seq) {
+    watch = { seq, lastBlockedRecordAt: at };
+    writer.write({ type: 'blocked', seq, since: lastBeat, at });
+  } else if (at - watch.lastBlockedRecordAt >= BLOCKED_RECORD_EVERY_MS) {
+    watch.lastBlockedRecordAt = at;
+    writer.write({ type: 'blocked', seq, since: lastBeat, at });
+  }
+  if (!samplePending) requestSample(seq, at);
+  setTimeout(tick, data.sampleIntervalMs);
+}
+
+function attach(): Session | undefined {
+  if (!session && !heartbeat.closing()) {
+    session = new Session();
+    session.connectToMainThread();
+    heartbeat.setSessionAttached(true);
+  }
+  return session;
+}
+
+function detach(): void {
+  if (!session) return;
+  session.disconnect();
+  session = undefined;
+  samplePending = false;
+  heartbeat.setSessionAttached(false);
+}
+
+function requestSample(seq: number, requestedAt: number): void {
+  const attached = attach();
+  if (!attached) return;
+  samplePending = true;
+  attached.post('Runtime.evaluate', { expression: SAMPLE_EXPRESSION, returnByValue: true, silent: true }, (err, reply) => {
+    samplePending = false;
+    const value: unknown = reply?.result?.value;
+    if (err || typeof value !== 'string') return;
+    const sample = JSON.parse(value) as Sample;
+    writer.write({ type: 'sample', seq, requestedAt, ...sample });
+  });
+}
+
+async function detachWhenAsked(): Promise<void> {
+  for (;;) {
+    await heartbeat.untilCloseRequested();
+    detach();
+    // Wait until the main thread reopens (an uncaught exception that was handled) before listening again.
+    while (heartbeat.closing()) await new Promise((resolve) => setTimeout(resolve, data.heartbeatMs));
+  }
+}
+
+tick();
+void detachWhenAsked();
