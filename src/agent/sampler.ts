@@ -67,13 +67,16 @@ function captureFrames(): RecordedFrame[] {
   }
 }
 
+/** The evaluated sample expression has no file name; its sourceURL tells it apart. */
 function isProgramFrame(callSite: NodeJS.CallSite): boolean {
-  return callSite.getFileName() !== SAMPLE_SCRIPT_URL;
+  return !callSite.getFileName() ? callSite.getScriptNameOrSourceURL() !== SAMPLE_SCRIPT_URL : true;
 }
 
 function toFrame(callSite: NodeJS.CallSite): RecordedFrame {
   const file = callSite.getFileName() ?? null;
-  let name = callSite.getFunctionName() ?? callSite.getMethodName() ?? null;
+  // getFunctionName only: the method-name fallback names anonymous callbacks after Node's
+  // internals (`_onTimeout`), which is not where the program's code is.
+  let name = callSite.getFunctionName() ?? null;
   // Builtins (JSON.parse, RegExp.prototype.test) have no file; their receiver's type names them.
   const type = file ? null : callSite.getTypeName();
   if (name && type && type !== 'Object' && type !== 'Function' && type !== 'global') name = `${type}.${name}`;

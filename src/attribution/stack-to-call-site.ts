@@ -1,0 +1,102 @@
+import { builtinOf, isSharedWrapper, nodeModuleOf, packageCategory, type Category } from './categories';
+import { ownerOf, packageOf, type Frame } from './frames';
+import { identifierAt, NO_SOURCE, type SourceLines } from './source';
+
+/** Where a stack was blocked, named for people. */
+export interface Attribution {
+  /** First frame in the program's own code (or, when there is none, the first dependency frame). */
+  callSite: Frame | null;
+  /** What that line called that blocked: `crypto.pbkdf2Sync`, `bcryptjs.hashSync`, `JSON.parse`, or the function itself. */
+  operation: string;
+  category: Category;
+}
+
+/**
+ * Attributes one stack (innermost frame first).
+ *
+ * - callSite: the first frame in the program's own code, skipping Node internals,
+ *   builtins and node_modules. A stack that never reaches the program's code (npm's
+ *   own startup, say) is attributed to its first dependency frame, and one with only
+ *   Node's frames to its first frame with a file.
+ * - operation: the outermost thing that call site called. A dependency is named by
+ *   package and the function the program called (`bcryptjs.hashSync`); Node's API by
+ *   module and function (`fs.readFileSync`); a builtin by its name (`JSON.parse`).
+ *   When the call site itself is the innermost frame, the program was computing:
+ *   the operation is its function.
+ * - category: a known package's nature, else the Node API family found in the
+ *   callees, else the builtin's, else `js`.
+ */
+export function attributeStack(frames: Frame[], source: SourceLines = NO_SOURCE): Attribution {
+  if (frames.length === 0) return { callSite: null, operation: 'unknown', category: 'unknown' };
+  let siteIndex = frames.findIndex((frame) => ownerOf(frame) === 'program');
+  if (siteIndex < 0) siteIndex = frames.findIndex((frame) => ownerOf(frame) === 'dependency');
+  // Only Node's own frames (a sample served while Node itself was busy): the innermost
+  // frame with a location is all that can be said.
+  if (siteIndex < 0) siteIndex = frames.findIndex((frame) => frame.file !== null);
+  if (siteIndex < 0) return attributeCallees(null, frames, source);
+  return attributeCallees(frames[siteIndex]!, frames.slice(0, siteIndex), source);
+}
+
+/** `callees` are the frames above the call site, innermost first. */
+function attributeCallees(callSite: Frame | null, callees: Frame[], source: SourceLines): Attribution {
+  if (callees.length === 0) return ownWork(callSite);
+  const outermost = callees[callees.length - 1]!;
+  const category = calleeCategory(callees);
+  const owner = ownerOf(outermost);
+  if (owner === 'dependency') {
+    const pkg = packageOf(outermost.file!)!;
+    return {
+      callSite,
+      operation: `${pkg}.${outermost.function ?? '<anonymous>'}`,
+      category: packageCategory(pkg) ?? category ?? 'js',
+    };
+  }
+  if (owner === 'builtin') {
+    const builtin = builtinOf(outermost.function ?? '');
+    if (!builtin) return ownWork(callSite);
+    return { callSite, operation: builtin.operation, category: builtin.category };
+  }
+  // Node's own JavaScript: name it by its public module. Callees outside the known
+  // families (a getter, an event emitter) are part of the program's own work.
+  const family = nodeModuleOf(outermost.file!);
+  if (!family && !category) return ownWork(callSite);
+  const name = outermost.function ?? '<anonymous>';
+  if (family?.category === 'module') return { callSite, operation: 'require', category: 'module' };
+  const calledName = isSharedWrapper(name) ? calledIdentifier(callSite, source) ?? 'sync call' : name;
+  const operation = family ? `${family.module}.${calledName}` : calledName;
+  return { callSite, operation, category: category ?? 'js' };
+}
+
+/**
+ * The category of the blocking found among the callees, outermost first: the first
+ * frame that belongs to a known Node API family or builtin decides.
+ */
+function calleeCategory(callees: Frame[]): Category | undefined {
+  for (let i = callees.length - 1; i >= 0; i--) {
+    const frame = callees[i]!;
+    const owner = ownerOf(frame);
+    if (owner === 'node') {
+      const family = nodeModuleOf(frame.file!);
+      if (family) return family.category;
+    } else if (owner === 'builtin') {
+      const builtin = builtinOf(frame.function ?? '');
+      if (builtin) return builtin.category;
+    } else if (owner === 'dependency') {
+      const known = packageCategory(packageOf(frame.file!)!);
+      if (known) return known;
+    }
+  }
+  return undefined;
+}
+
+/** The call site's function was computing by itself: it is its own operation. */
+function ownWork(callSite: Frame | null): Attribution {
+  return { callSite, operation: callSite ? callSite.function ?? '<anonymous>' : 'unknown', category: callSite ? 'js' : 'unknown' };
+}
+
+/** The name written at the call site (`gzipSync` in `zlib.gzipSync(buf)`), when the source can be read. */
+function calledIdentifier(callSite: Frame | null, source: SourceLines): string | undefined {
+  if (!callSite?.file || callSite.line === null || callSite.column === null) return undefined;
+  const text = source.line(callSite.file, callSite.line);
+  return text === undefined ? undefined : identifierAt(text, callSite.column);
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Stall, StallCause } from '../../src/report/schema';
+import { FIXTURES, readMarkers, runCli, toleranceMs, type Marker } from './run-cli';
+
+/**
+ * Every fixture blocks in a known way, on lines marked `// stall: <category> <operation> #<label>`,
+ * and records how long each blocking call took by its own clock. The real CLI runs each
+ * fixture; every marked call must be found at its line, named and categorized as
+ * marked, and timed within max(5 ms, 5 %) of the fixture's own figure; and nothing
+ * else may be reported once the program runs (startup stalls, before the event loop's
+ * first turn, are module loading and are checked apart).
+ */
+const CASES: Array<{ fixture: string; markerFiles?: string[]; exitCode?: number }> = [
+  { fixture: 'crypto-pbkdf2.js' },
+  { fixture: 'crypto-scrypt.js' },
+  { fixture: 'bcryptjs-hash.js' },
+  { fixture: 'fs-read-large.js' },
+  { fixture: 'fs-write-fsync.js' },
+  { fixture: 'dns-sync.js' },
+  { fixture: 'child-execsync.js' },
+  { fixture: 'zlib-gzip.js' },
+  { fixture: 'json-parse.js' },
+  { fixture: 'regex-backtrack.js' },
+  { fixture: 'busy-loop.js' },
+  { fixture: 'http-server.js' },
+  { fixture: 'http-otel.js' },
+  { fixture: 'esm-pbkdf2.mjs' },
+  { fixture: 'two-in-one-callback.js' },
+  { fixture: 'worker-threads.js' },
+  { fixture: 'child-node.js', markerFiles: ['lib/child-stall.js'] },
+  { fixture: 'crash-in-stall.js', exitCode: 1 },
+  { fixture: 'exit-in-stall.js' },
+];
+
+/** Finds, in time order, the stalls with a cause at the marker's line, and that cause. */
+function causesAt(stalls: Stall[], marker: Marker): Array<{ stall: Stall; cause: StallCause }> {
+  const found: Array<{ stall: Stall; cause: StallCause }> = [];
+  for (const stall of stalls) {
+    const cause = stall.causes.find((c) => c.callSite?.file === marker.file && c.callSite.line === marker.line);
+    if (cause) found.push({ stall, cause });
+  }
+  return found;
+}
+
+describe('each fixture is attributed to its marked lines', () => {
+  for (const { fixture, markerFiles, exitCode = 0 } of CASES) {
+    it(fixture, () => {
+      const run = runCli(['run', join('fixtures', fixture)]);
+      expect(run.stderr).not.toContain('Waiting for the debugger');
+      expect(run.status).toBe(exitCode);
+      const report = run.report!;
+      expect(report.exitCode).toBe(exitCode);
+      const runStalls = report.stalls.filter((s) => s.phase === 'run');
+      const markers = (markerFiles ?? [fixture]).flatMap((f) => readMarkers(join(FIXTURES, f)));
+      expect(markers.length).toBeGreaterThan(0);
+
+      const attributed = new Set<Stall>();
+      for (const marker of markers) {
+        const truths = run.truth.filter((t) => t.label === marker.label);
+        expect(truths.length, `fixture recorded #${marker.label}`).toBeGreaterThan(0);
+        const found = causesAt(runStalls, marker);
+        expect(found.length, `stalls at ${fixture}:${marker.line} (#${marker.label})`).toBe(truths.length);
+        found.forEach(({ stall, cause }, i) => {
+          const truth = truths[i]!;
+          expect(cause.operation).toBe(marker.operation);
+          expect(cause.category).toBe(marker.category);
+          expect(stall.pid).toBe(truth.pid);
+          expect(Math.abs(cause.durationMs - truth.ms), `duration ${cause.durationMs} vs truth ${truth.ms}`).toBeLessThanOrEqual(
+            toleranceMs(truth.ms),
+          );
+          if (truth.traceId) {
+            expect(stall.traceId).toBe(truth.traceId);
+            expect(stall.spanId).toBe(truth.spanId);
+          }
+        });
+        for (const { stall } of found) attributed.add(stall);
+      }
+      // Quiet phases: no other stall once the program runs.
+      expect(runStalls.length).toBe(attributed.size);
+      // The text report names the line of the biggest call site.
+      const top = report.callSites[0]!;
+      expect(run.stderr).toContain(`:${top.callSite!.line}:`);
+      expect(run.stderr).toContain(top.operation);
+    });
+  }
+});
