@@ -32,8 +32,10 @@ export interface SampleTiming {
  * Splits a stall's time among what its samples show. Each sample covers the time
  * since the previous one (or since the stall began): a sample shows what was running
  * when it was served, and a native call (pbkdf2Sync) serves it only when it returns,
- * so weighting by time, not by count, gives that call all the time it took. The time
- * after the last sample goes to the last sample's part. Parts come out longest first.
+ * so weighting by time, not by count, gives that call all the time it took. Where two
+ * consecutive samples show different work, the change is put halfway between what is
+ * known (an error of at most half a sampling interval for JavaScript). The time after
+ * the last sample goes to the last sample's part. Parts come out longest first.
  */
 export function samplesToParts(
   stall: StallWindow,
@@ -60,6 +62,15 @@ export function samplesToParts(
     if (!part) {
       part = { ...attribution, durationMs: 0, samples: 0, stack };
       parts.set(key, part);
+    }
+    if (last && part !== last) {
+      // The work changed between the previous sample and this one. A sample served
+      // late was held up from about when it was asked by the new work (a native call);
+      // before that, when exactly the change came is unknown: split at the midpoint.
+      const newWorkSince = sample.at - sample.requestedAt >= timing.lateAfterMs ? sample.requestedAt : sample.at;
+      const boundary = Math.max(covered, (covered + newWorkSince) / 2);
+      last.durationMs += boundary - covered;
+      covered = boundary;
     }
     part.durationMs += sample.at - covered;
     part.samples += 1;
