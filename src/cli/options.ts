@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { LoopwatchError } from '../errors';
 
@@ -44,17 +44,27 @@ export function resolveTarget(operands: string[], isCommand: boolean, cwd: strin
   return [command, ...rest];
 }
 
+/** Finds a command the way a shell does: a path as given, else the first executable file on PATH. */
 function findExecutable(name: string, cwd: string, env: NodeJS.ProcessEnv): string | undefined {
   if (name.includes('/')) {
     const path = isAbsolute(name) ? name : resolve(cwd, name);
-    return existsSync(path) ? path : undefined;
+    return isExecutableFile(path) ? path : undefined;
   }
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
-    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Adds the agent to NODE_OPTIONS, keeping whatever the user had there. */

@@ -28,7 +28,7 @@ export function reportToText(report: Report, options: TextOptions): string {
   const ran = `in ${formatDuration(report.durationMs)}`;
   const threshold = `threshold ${formatMs(report.thresholdMs)}`;
   if (stalls === 0) {
-    lines.push(`${style.bold('loopwatch:')} no stalls over ${formatMs(report.thresholdMs)} ${ran}: the event loop was never blocked longer than that.`);
+    lines.push(`${style.bold('loopwatch:')} no stalls over ${formatMs(report.thresholdMs)} ${ran}; the loop never blocked longer.`);
   } else {
     const blocked = `${formatMs(blockedMs)} blocked`;
     lines.push(`${style.bold('loopwatch:')} ${style.red(plural(stalls, 'stall'))}, ${blocked} ${ran} (${threshold})`);
@@ -53,14 +53,16 @@ export function reportToText(report: Report, options: TextOptions): string {
 }
 
 function processLines(p: ProcessSummary, many: boolean, cwd: string): string[] {
-  const who = many ? `pid ${p.pid} (${describeArgv(p.argv, cwd)}): ` : '';
-  if (p.endedBy === 'killed') return [`${who}ended without running its exit handlers; no loop statistics`];
+  // With several processes, each gets a line of its own naming it, and its figures indented below.
+  const lines = many ? [`pid ${p.pid}: ${describeArgv(p.argv, cwd)}`] : [];
+  const indent = many ? '  ' : '';
+  if (p.endedBy === 'killed') return [...lines, `${indent}ended without running its exit handlers: no loop figures`];
   const delay = p.eventLoopDelay;
   const delayText = delay
     ? `delay p50 ${formatMs(delay.p50Ms)}, p99 ${formatMs(delay.p99Ms)}, max ${formatMs(delay.maxMs)}`
-    : 'delay not measured (ended before the first heartbeat)';
+    : 'delay not measured (exited before its first beat)';
   const utilization = p.utilization === null ? '' : `; utilization ${Math.round(p.utilization * 100)}%`;
-  return [`${who}event loop: ${delayText}${utilization}`];
+  return [...lines, `${indent}event loop: ${delayText}${utilization}`];
 }
 
 function callSiteLines(site: CallSiteSummary, rank: number, cwd: string, style: Style): string[] {
@@ -98,9 +100,10 @@ export function formatMs(ms: number): string {
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return formatMs(ms);
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
+  // Round to whole seconds first, so that 119.5 s reads "2 min 0 s", never "1 min 60 s".
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
 function plural(n: number, noun: string): string {

@@ -26,6 +26,7 @@ describe('loopwatch run leaves the program alone', () => {
     expect(run.status).toBe(0);
     expect(run.report!.stalls.filter((s) => s.phase === 'run')).toEqual([]);
     expect(run.stderr).toContain('no stalls over 50 ms');
+    expect(run.stderr.split('\n').every((line) => line.length <= 80)).toBe(true);
     const [main] = run.report!.processes;
     expect(main!.endedBy).toBe('exit');
     expect(main!.eventLoopDelay!.maxMs).toBeLessThan(50);
