@@ -1,5 +1,6 @@
 import type { Category } from '../attribution/categories';
 import type { Frame } from '../attribution/frames';
+import type { StallPart } from '../attribution/samples-to-stall';
 import type { DelaySummary } from '../recording/schema';
 
 /**
@@ -40,16 +41,8 @@ export interface ProcessSummary {
   utilization: number | null;
 }
 
-export interface StallCause {
-  callSite: Frame | null;
-  operation: string;
-  category: Category;
-  durationMs: number;
-  samples: number;
-  stack: Frame[];
-  traceId?: string;
-  spanId?: string;
-}
+/** One thing a stall spent its time on (see attribution/samples-to-stall.ts). */
+export type StallCause = StallPart;
 
 export interface Stall {
   pid: number;
