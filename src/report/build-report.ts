@@ -5,15 +5,9 @@ import type { StallRecord } from '../recording/schema';
 import { REPORT_SCHEMA_VERSION, type CallSiteSummary, type ProcessSummary, type Report, type Stall } from './schema';
 
 /** What the CLI knows about the run that the recording cannot tell. */
-export interface RunInfo {
-  command: string[];
-  thresholdMs: number;
-  startedAt: number;
-  durationMs: number;
-  exitCode: number;
-  signal: string | null;
+export type RunInfo = Pick<Report, 'command' | 'thresholdMs' | 'startedAt' | 'durationMs' | 'exitCode' | 'signal'> & {
   toolVersion: string;
-}
+};
 
 /** Builds the report from a recording. Pure apart from reading source lines through `source`. */
 export function buildReport(recording: Recording, run: RunInfo, source: SourceLines = NO_SOURCE): Report {
