@@ -5,7 +5,7 @@ import { DEFAULT_THRESHOLD_MS } from '../agent/config';
 import { LoopwatchError, USAGE_EXIT_CODE } from '../errors';
 import { readRecording } from '../recording/decode';
 import { checkOutputFile, parseThreshold, resolveTarget } from './options';
-import { reportRecording, runInfoFromRecording } from './report';
+import { runInfoFromRecording, writeReports } from './report';
 import { run } from './run';
 
 export interface CliIo {
@@ -65,12 +65,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--json <file>', 'write the JSON report to this file')
     .option('-q, --quiet', 'print no text report')
     .action((dir: string, opts: { json?: string; quiet?: boolean }) => {
-      const path = resolve(io.cwd, dir);
-      readRecording(path); // Fail early, with the usage exit status, on a directory that is not a recording.
+      // A directory that is not a recording fails here, with the usage exit status.
+      const recording = readRecording(resolve(io.cwd, dir));
       const jsonFile = opts.json === undefined ? undefined : checkOutputFile('--json', opts.json, io.cwd);
-      const ok = reportRecording(path, { jsonFile, quiet: opts.quiet === true, cwd: io.cwd, env: io.env, stderr: io.stderr }, (recording) =>
-        runInfoFromRecording(recording, VERSION),
-      );
+      const output = { jsonFile, quiet: opts.quiet === true, cwd: io.cwd, env: io.env, stderr: io.stderr };
+      const ok = writeReports(recording, output, runInfoFromRecording(recording, VERSION));
       result = Promise.resolve(ok ? 0 : 1);
     });
 

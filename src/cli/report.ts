@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { fileSourceLines } from '../attribution/source';
-import { readRecording, type Recording } from '../recording/decode';
+import type { Recording } from '../recording/decode';
 import { buildReport, type RunInfo } from '../report/build-report';
 import { reportToText } from '../report/to-text';
 
@@ -13,14 +13,12 @@ export interface ReportOutput {
 }
 
 /**
- * Reads a recording and writes the reports. Returns false (after saying why on stderr)
- * when a report could not be made, so that the caller keeps the recording.
+ * Writes the reports of a recording. Returns false (after saying why on stderr) when
+ * a report could not be made, so that the caller keeps the recording.
  */
-export function reportRecording(dir: string, output: ReportOutput, run: RunInfo | ((r: Recording) => RunInfo)): boolean {
+export function writeReports(recording: Recording, output: ReportOutput, run: RunInfo): boolean {
   try {
-    const recording = readRecording(dir);
-    const info = typeof run === 'function' ? run(recording) : run;
-    const report = buildReport(recording, info, fileSourceLines());
+    const report = buildReport(recording, run, fileSourceLines());
     if (output.jsonFile) writeFileSync(output.jsonFile, JSON.stringify(report, null, 2) + '\n');
     if (!output.quiet) output.stderr.write(reportToText(report, { cwd: output.cwd, color: useColor(output) }));
     return true;

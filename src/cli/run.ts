@@ -4,7 +4,8 @@ import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENV } from '../agent/config';
 import { withPreload } from './options';
-import { reportRecording } from './report';
+import { readRecording, type Recording } from '../recording/decode';
+import { writeReports } from './report';
 
 export interface RunOptions {
   command: string[];
@@ -30,7 +31,8 @@ export async function run(options: RunOptions): Promise<number> {
   const startedAt = Date.now();
   const { exitCode, signal } = await spawnWithAgent(options, recordingDir);
   const durationMs = Date.now() - startedAt;
-  const reported = reportRecording(recordingDir, options, {
+  const recording = readRecordingOrSay(recordingDir, options.stderr);
+  const reported = recording !== undefined && writeReports(recording, options, {
     command: options.command,
     thresholdMs: options.thresholdMs,
     startedAt,
@@ -74,4 +76,13 @@ function spawnWithAgent(options: RunOptions, recordingDir: string): Promise<{ ex
       else resolvePromise({ exitCode: code ?? 0, signal: null });
     });
   });
+}
+
+function readRecordingOrSay(dir: string, stderr: NodeJS.WriteStream): Recording | undefined {
+  try {
+    return readRecording(dir);
+  } catch (err) {
+    stderr.write(`loopwatch: could not report: ${(err as Error).message}\n`);
+    return undefined;
+  }
 }
