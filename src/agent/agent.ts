@@ -1,13 +1,18 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { RECORDING_VERSION, recordingFileName } from '../recording/schema';
+import { RECORDING_VERSION, recordingFileName, type RecordingRecord } from '../recording/schema';
 import { RecordingWriter } from '../recording/encode';
 import type { WatchdogData } from '../watchdog/watchdog-data';
 import type { AgentConfig } from './config';
 import { debug } from './debug';
 import { Heartbeat } from './heartbeat';
 import { createHeartbeatBuffer, HeartbeatState } from './heartbeat-state';
+import { createPoolWaitBuffer, POOL_QUEUES, PoolWaitState } from './pool-wait-state';
+import { GcProbe } from './probes/gc';
+import { installProbes } from './probes/install';
+import { PoolWorkTracker } from './probes/pool-work';
+import { SyncCallProbes } from './probes/sync-calls';
 import { installSampler } from './sampler';
 
 /**
@@ -17,7 +22,11 @@ import { installSampler } from './sampler';
  *   -----------                               ------------------------
  *   heartbeat every 10 ms  --shared memory-->  waits; no beat for a while = blocked
  *   sampler (global fn)    <--inspector------  Runtime.evaluate: where are you?
- *   stall / exit records                      blocked / sample records
+ *   probes: sync calls,                       threadpool probes: a tiny task and a
+ *     threadpool work, GC  <--shared memory--   DNS lookup every 20 ms, timed from
+ *                                               submit to callback
+ *   stall, syncCall, poolWork,                blocked / sample / poolWait records
+ *     gc / exit records
  *                 \                          /
  *                  recording file (JSON Lines, O_APPEND)
  */
@@ -42,7 +51,18 @@ export function startAgent(config: AgentConfig): void {
     thresholdMs: config.thresholdMs,
     heartbeatMs: config.heartbeatMs,
     sampleIntervalMs: config.sampleIntervalMs,
+    syncIoThresholdMs: config.syncIoThresholdMs,
   });
+  const record = (what: string) => (r: RecordingRecord) => guard(`write a ${what} record`, () => writer.write(r));
+
+  const sync =
+    config.syncIoThresholdMs === null
+      ? undefined
+      : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: record('syncCall') });
+  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: record('poolWork') });
+  guard('install the probes', () => installProbes({ sync, pool }));
+  const gc = new GcProbe(record('gc'));
+  guard('observe GC', () => gc.start());
 
   installSampler();
   const buffer = createHeartbeatBuffer();
@@ -51,7 +71,16 @@ export function startAgent(config: AgentConfig): void {
     guard('write a stall', () => writer.write(stall)),
   );
   heartbeat.start();
-  startWatchdog({ heartbeat: buffer, file, mainTimeOrigin: performance.timeOrigin, ...config });
+  const poolWaitBuffer = createPoolWaitBuffer();
+  const poolWait = new PoolWaitState(poolWaitBuffer, startedAt);
+  startWatchdog({
+    ...config,
+    heartbeat: buffer,
+    file,
+    mainTimeOrigin: performance.timeOrigin,
+    poolWait: poolWaitBuffer,
+    poolWaitEpoch: startedAt,
+  });
 
   // The loop drained by itself: a stall that ended just before is complete, not cut short.
   process.on('beforeExit', () => guard('check the last window', () => heartbeat.checkpoint(false)));
@@ -64,7 +93,15 @@ export function startAgent(config: AgentConfig): void {
       // Reached without beforeExit: process.exit() or an uncaught exception ended a busy stretch.
       heartbeat.checkpoint(true);
       heartbeat.stop();
+      gc.stop();
+      pool.flush();
       const at = performance.timeOrigin + performance.now();
+      for (const queue of POOL_QUEUES) {
+        const waitingSince = poolWait.pendingSince(queue);
+        if (waitingSince !== undefined && at - waitingSince > config.thresholdMs) {
+          writer.write({ type: 'poolWait', queue, start: waitingSince, end: at, inProgressAtExit: true });
+        }
+      }
       writer.write({
         type: 'exit',
         at,
@@ -72,6 +109,10 @@ export function startAgent(config: AgentConfig): void {
         exitCode: typeof code === 'number' ? code : 0,
         eventLoopDelay: heartbeat.delaySummary(),
         utilization: performance.eventLoopUtilization().utilization,
+        syncCalls: sync?.totals() ?? [],
+        gc: gc.totals(),
+        threadpoolQueueWait: { work: poolWait.summary('work'), dns: poolWait.summary('dns') },
+        threadpoolSize: threadpoolSize(process.env.UV_THREADPOOL_SIZE),
       });
     }),
   );
@@ -90,6 +131,12 @@ function startWatchdog(data: WatchdogData): void {
   // Never keep the program alive, never let an error event reach it.
   worker.unref();
   worker.on('error', (err) => debug('watchdog failed: %s', err));
+}
+
+/** The size libuv gave the threadpool: UV_THREADPOOL_SIZE when it is a number, within 1..1024, else 4. */
+function threadpoolSize(value: string | undefined): number {
+  const n = Number.parseInt(value ?? '', 10);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 1024) : 4;
 }
 
 function guard(what: string, fn: () => void): void {

@@ -14,6 +14,7 @@ export const CATEGORIES = [
   'module',
   'sync-wait',
   'gc',
+  'threadpool',
   'js',
   'unknown',
 ] as const;

@@ -5,12 +5,13 @@ import type { SourceLines } from './source';
  * V8 runs JSON.parse and JSON.stringify in C++ without checking for interrupts, so a
  * sample asked for during one is served only after it returned, at the next call in
  * the same function: the stack then shows the line after the culprit, and no JSON
- * frame. When a sample came late and its stack shows plain JavaScript, the source
- * lines just before the resume point are searched for the JSON call that returned.
+ * frame. The same holds for a forced garbage collection (`global.gc()`, with
+ * --expose-gc). When a sample came late and its stack shows plain JavaScript, the
+ * source lines just before the resume point are searched for such a call.
  */
 
-const NON_INTERRUPTIBLE = /\bJSON\s*\.\s*(parse|stringify)\s*\(/g;
-/** How many lines above the resume point a JSON call may stand. */
+const NON_INTERRUPTIBLE = /\b(?:JSON\s*\.\s*(parse|stringify)|(gc))\s*\(/g;
+/** How many lines above the resume point such a call may stand. */
 const LOOK_BACK_LINES = 3;
 
 export function attributeResumedSample(attribution: Attribution, source: SourceLines): Attribution | undefined {
@@ -23,14 +24,11 @@ export function attributeResumedSample(attribution: Attribution, source: SourceL
     let last: RegExpExecArray | undefined;
     for (const match of text.matchAll(NON_INTERRUPTIBLE)) last = match as RegExpExecArray;
     if (last) {
-      const method = last[1]!;
+      const method = last[1] ?? last[2]!;
       // The column V8 would report: the property name of the member call.
       const column = last.index + last[0].indexOf(method) + 1;
-      return {
-        callSite: { ...site, line, column },
-        operation: `JSON.${method}`,
-        category: 'json',
-      };
+      const callSite = { ...site, line, column };
+      return last[1] ? { callSite, operation: `JSON.${method}`, category: 'json' } : { callSite, operation: 'gc', category: 'gc' };
     }
   }
   return undefined;

@@ -2,7 +2,7 @@ import type { SampleRecord } from '../recording/schema';
 import type { Category } from './categories';
 import { normalizeFrame, type Frame } from './frames';
 import { attributeResumedSample } from './resumed-after';
-import { attributeStack, type Attribution } from './stack-to-call-site';
+import { attributeStack, ownWork, type Attribution } from './stack-to-call-site';
 import { NO_SOURCE, type SourceLines } from './source';
 
 /** One thing a stall spent its time on: a call site and what it called. */
@@ -16,6 +16,12 @@ export interface StallPart {
   stack: Frame[];
   traceId?: string;
   spanId?: string;
+  /** The time was measured by a probe (a sync call's own duration, a GC pause), not from samples. */
+  exact?: true;
+  /** How many probed calls (or pauses) the part adds up. */
+  calls?: number;
+  /** What the call was about: the module a require loaded, the kind of GC. */
+  detail?: string;
 }
 
 export interface StallWindow {
@@ -29,60 +35,196 @@ export interface SampleTiming {
 }
 
 /**
+ * Something whose exact time is known from a probe, not from samples: a probed sync
+ * call (crypto.pbkdf2Sync, require) with its stack, or a GC pause.
+ */
+export interface ExactInterval {
+  start: number;
+  end: number;
+  /** For a GC pause: null, the call site is that of the work it interrupted. */
+  attribution: Attribution | null;
+  operation: string;
+  category: Category;
+  stack: Frame[];
+  /** What the call was about: the module a require loaded, the kind of GC. */
+  detail?: string;
+}
+
+/** A stretch of a stall and what it was spent on. */
+interface Segment {
+  from: number;
+  to: number;
+  part: StallPart;
+}
+
+/**
  * Splits a stall's time among what its samples show. Each sample covers the time
  * since the previous one (or since the stall began): a sample shows what was running
  * when it was served, and a native call (pbkdf2Sync) serves it only when it returns,
  * so weighting by time, not by count, gives that call all the time it took. Where two
  * consecutive samples show different work, the change is put halfway between what is
  * known (an error of at most half a sampling interval for JavaScript). The time after
- * the last sample goes to the last sample's part. Parts come out longest first.
+ * the last sample goes to the last sample's part.
+ *
+ * Exact intervals then take their own time out of what the samples say: a probed
+ * call gets its measured duration, and a GC pause the time the collector ran. Parts
+ * come out longest first.
  */
 export function samplesToParts(
   stall: StallWindow,
   samples: SampleRecord[],
   timing: SampleTiming,
   source: SourceLines = NO_SOURCE,
+  exact: ExactInterval[] = [],
 ): StallPart[] {
-  const inside = samples.filter((s) => s.at > stall.start && s.at <= stall.end).sort((a, b) => a.at - b.at);
-  const duration = stall.end - stall.start;
-  if (inside.length === 0) {
-    return [{ callSite: null, operation: 'unknown', category: 'unknown', durationMs: duration, samples: 0, stack: [] }];
-  }
+  let segments = sampleSegments(stall, samples, timing, source);
+  const calls = exact.filter((e) => e.attribution !== null).sort((a, b) => a.start - b.start);
+  const pauses = exact.filter((e) => e.attribution === null).sort((a, b) => a.start - b.start);
+  for (const interval of [...calls, ...pauses]) segments = cutOut(segments, interval, stall);
   const parts = new Map<string, StallPart>();
+  // An exact interval may lie in several pieces; its call counts once.
+  const counted = new Set<StallPart>();
+  for (const { from, to, part } of segments) {
+    const key = partKey(part);
+    const into = parts.get(key);
+    const firstPiece = !counted.has(part);
+    counted.add(part);
+    if (!into) {
+      parts.set(key, { ...part, durationMs: to - from });
+      continue;
+    }
+    into.durationMs += to - from;
+    into.samples += part.samples;
+    if (part.calls && firstPiece) into.calls = (into.calls ?? 0) + part.calls;
+    if (!into.traceId && part.traceId) {
+      into.traceId = part.traceId;
+      if (part.spanId) into.spanId = part.spanId;
+    }
+  }
+  return mergeModuleLoading([...parts.values()].filter((p) => p.durationMs > 0 || p.samples > 0)).sort(
+    (a, b) => b.durationMs - a.durationMs,
+  );
+}
+
+/**
+ * Samples taken while Node's loader reads, parses and links a module show only the
+ * loader's frames; those taken while the module runs show the module, or the line that
+ * loaded it. In one stall they are one load: the parts without a location join the
+ * longest module part that has one.
+ */
+function mergeModuleLoading(parts: StallPart[]): StallPart[] {
+  const located = parts
+    .filter((p) => p.category === 'module' && !p.exact && p.callSite !== null)
+    .sort((a, b) => b.durationMs - a.durationMs)[0];
+  if (!located) return parts;
+  return parts.filter((p) => {
+    if (p.category !== 'module' || p.callSite !== null) return true;
+    located.durationMs += p.durationMs;
+    located.samples += p.samples;
+    return false;
+  });
+}
+
+function sampleSegments(stall: StallWindow, samples: SampleRecord[], timing: SampleTiming, source: SourceLines): Segment[] {
+  // A sample without JavaScript frames (served between two pieces of JavaScript, in
+  // Node's C++) says nothing of what ran: its time goes to the next sample that does.
+  const inside = samples
+    .filter((s) => s.at > stall.start && s.at <= stall.end && s.frames.length > 0)
+    .sort((a, b) => a.at - b.at);
+  if (inside.length === 0) {
+    const unknown = { callSite: null, operation: 'unknown', category: 'unknown' as const, durationMs: 0, samples: 0, stack: [] };
+    return [{ from: stall.start, to: stall.end, part: unknown }];
+  }
+  const segments: Segment[] = [];
   let covered = stall.start;
-  let last: StallPart | undefined;
+  let last: Segment | undefined;
   for (const sample of inside) {
     const stack = sample.frames.map(normalizeFrame);
     let attribution: Attribution = attributeStack(stack, source);
     if (sample.at - sample.requestedAt >= timing.lateAfterMs) {
       attribution = attributeResumedSample(attribution, source) ?? attribution;
     }
-    const key = causeKey(attribution);
-    let part = parts.get(key);
-    if (!part) {
-      part = { ...attribution, durationMs: 0, samples: 0, stack };
-      parts.set(key, part);
+    const part: StallPart = { ...attribution, durationMs: 0, samples: 1, stack };
+    if (sample.traceId) {
+      part.traceId = sample.traceId;
+      if (sample.spanId) part.spanId = sample.spanId;
     }
-    if (last && part !== last) {
+    if (last && causeKey(last.part) !== causeKey(part)) {
       // The work changed between the previous sample and this one. A sample served
       // late was held up from about when it was asked by the new work (a native call);
       // before that, when exactly the change came is unknown: split at the midpoint.
       const newWorkSince = sample.at - sample.requestedAt >= timing.lateAfterMs ? sample.requestedAt : sample.at;
       const boundary = Math.max(covered, (covered + newWorkSince) / 2);
-      last.durationMs += boundary - covered;
+      last.to = boundary;
       covered = boundary;
     }
-    part.durationMs += sample.at - covered;
-    part.samples += 1;
-    if (sample.traceId && !part.traceId) {
-      part.traceId = sample.traceId;
-      if (sample.spanId) part.spanId = sample.spanId;
-    }
+    last = { from: covered, to: sample.at, part };
+    segments.push(last);
     covered = sample.at;
-    last = part;
   }
-  last!.durationMs += stall.end - covered;
-  return [...parts.values()].sort((a, b) => b.durationMs - a.durationMs);
+  last!.to = stall.end;
+  return segments;
+}
+
+/**
+ * Gives `interval` (clipped to the stall) its own segment, taking its time out of the
+ * segments it overlaps. What is left of a sampled segment that named the very call the
+ * interval times (a sample served when that call returned) was the caller's own work
+ * around the call: it goes to the call site's function. A GC pause takes the call site
+ * of the work it interrupted most.
+ */
+function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow): Segment[] {
+  const from = Math.max(interval.start, stall.start);
+  const to = Math.min(interval.end, stall.end);
+  if (to <= from) return segments;
+  const overlapping = segments.filter((s) => s.to > from && s.from < to);
+  // Time inside another exact interval stays with it: a GC pause during a probed call is part of the call.
+  const free = overlapping.filter((s) => !s.part.exact);
+  const length = free.reduce((sum, s) => sum + Math.min(s.to, to) - Math.max(s.from, from), 0);
+  if (length <= 0) return segments;
+  const interrupted = free.reduce((a, b) => (Math.min(b.to, to) - Math.max(b.from, from) > Math.min(a.to, to) - Math.max(a.from, from) ? b : a));
+  const attribution = interval.attribution ?? {
+    callSite: interrupted.part.callSite,
+    operation: interval.operation,
+    category: interval.category,
+  };
+  const exactPart: StallPart = {
+    callSite: attribution.callSite,
+    operation: interval.operation,
+    category: interval.category,
+    durationMs: 0,
+    samples: 0,
+    stack: interval.attribution ? interval.stack : interrupted.part.stack,
+    exact: true,
+    calls: 1,
+  };
+  if (interval.detail !== undefined) exactPart.detail = interval.detail;
+  const exactKey = causeKey(exactPart);
+  const result: Segment[] = [];
+  for (const segment of segments) {
+    if (segment.part.exact || segment.to <= from || segment.from >= to) {
+      result.push(segment);
+      continue;
+    }
+    const sameCall = segment.part.callSite !== null && causeKey(segment.part) === exactKey;
+    const rest = sameCall ? { ...segment.part, ...ownWork(segment.part.callSite) } : segment.part;
+    // The segment's sample is counted once: in the first piece left, or in the interval.
+    const before = segment.from < from;
+    if (before) result.push({ from: segment.from, to: from, part: rest });
+    if (segment.to > to) result.push({ from: to, to: segment.to, part: before ? { ...rest, samples: 0 } : rest });
+    else if (!before) exactPart.samples += segment.part.samples;
+  }
+  // Spread over the free stretches it covered, so that other exact intervals see them as taken.
+  for (const s of free) {
+    const a = Math.max(s.from, from);
+    const b = Math.min(s.to, to);
+    if (b > a) result.push({ from: a, to: b, part: exactPart });
+  }
+  return result.sort((a, b) => a.from - b.from);
+}
+
+function partKey(part: StallPart): string {
+  return part.exact ? `${causeKey(part)}|exact|${part.detail ?? ''}` : causeKey(part);
 }
 
 /**

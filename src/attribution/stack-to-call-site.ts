@@ -9,6 +9,8 @@ export interface Attribution {
   /** What that line called that blocked: `crypto.pbkdf2Sync`, `bcryptjs.hashSync`, `JSON.parse`, or the function itself. */
   operation: string;
   category: Category;
+  /** What the call was about, when the stack tells: the module being loaded. */
+  detail?: string;
 }
 
 /**
@@ -33,8 +35,38 @@ export function attributeStack(frames: Frame[], source: SourceLines = NO_SOURCE)
   // Only Node's own frames (a sample served while Node itself was busy): the innermost
   // frame with a location is all that can be said.
   if (siteIndex < 0) siteIndex = frames.findIndex((frame) => frame.file !== null);
+  const loading = moduleLoading(frames, siteIndex);
+  if (loading) return loading;
   if (siteIndex < 0) return attributeCallees(null, frames, source);
   return attributeCallees(frames[siteIndex]!, frames.slice(0, siteIndex), source);
+}
+
+const isLoaderFrame = (frame: Frame) =>
+  frame.file !== null && (frame.file.startsWith('node:internal/modules/') || frame.file.startsWith('node:internal/deps/cjs-module-lexer'));
+const isEsmFrame = (frame: Frame) => frame.file?.startsWith('node:internal/modules/esm/') === true;
+
+/**
+ * A stack whose blocking code is a module being loaded after startup: its top-level
+ * code, or Node's loader itself (reading, parsing, linking). The stack has loader
+ * frames outer to the blocking code and no program frame between them, and is not the
+ * main module's own evaluation (run_main). It is a `module` stall named for the module
+ * loaded (its outermost frame inside the loader) and for the program's line that
+ * loaded it, when that line is still on the stack (a sync require, the synchronous
+ * part of an import()).
+ */
+function moduleLoading(frames: Frame[], siteIndex: number): Attribution | undefined {
+  const loaderAt = frames.findIndex(isLoaderFrame);
+  if (loaderAt < 0 || (siteIndex >= 0 && siteIndex > loaderAt)) return undefined;
+  if (frames.some((f) => f.file === 'node:internal/modules/run_main')) return undefined;
+  const callerAt = frames.findIndex((f, i) => i > loaderAt && ownerOf(f) === 'program');
+  const loaded = frames.slice(0, loaderAt).findLast((f) => ownerOf(f) === 'program' || ownerOf(f) === 'dependency');
+  const attribution: Attribution = {
+    callSite: callerAt >= 0 ? frames[callerAt]! : loaded ?? null,
+    operation: frames.some(isEsmFrame) ? 'import' : 'require',
+    category: 'module',
+  };
+  if (loaded?.file) attribution.detail = loaded.file;
+  return attribution;
 }
 
 /** `callees` are the frames above the call site, innermost first. */
@@ -61,7 +93,7 @@ function attributeCallees(callSite: Frame | null, callees: Frame[], source: Sour
   const family = nodeModuleOf(outermost.file!);
   if (!family && !category) return ownWork(callSite);
   const name = outermost.function ?? '<anonymous>';
-  if (family?.category === 'module') return { callSite, operation: 'require', category: 'module' };
+  if (family?.category === 'module') return { callSite, operation: callees.some(isEsmFrame) ? 'import' : 'require', category: 'module' };
   const calledName = isSharedWrapper(name) ? calledIdentifier(callSite, source) ?? 'sync call' : name;
   const operation = family ? `${family.module}.${calledName}` : calledName;
   return { callSite, operation, category: category ?? 'js' };
@@ -90,7 +122,7 @@ function calleeCategory(callees: Frame[]): Category | undefined {
 }
 
 /** The call site's function was computing by itself: it is its own operation. */
-function ownWork(callSite: Frame | null): Attribution {
+export function ownWork(callSite: Frame | null): Attribution {
   return { callSite, operation: callSite ? callSite.function ?? '<anonymous>' : 'unknown', category: callSite ? 'js' : 'unknown' };
 }
 
@@ -99,4 +131,22 @@ function calledIdentifier(callSite: Frame | null, source: SourceLines): string |
   if (!callSite?.file || callSite.line === null || callSite.column === null) return undefined;
   const text = source.line(callSite.file, callSite.line);
   return text === undefined ? undefined : identifierAt(text, callSite.column);
+}
+
+/**
+ * Names a call timed by a probe (`crypto.pbkdf2Sync`, `require`) from its caller's stack.
+ * A call the program made itself keeps the probe's name. A call made for the program by
+ * a dependency takes the dependency's name, as a sample would: dns-sync's resolve runs
+ * child_process.execFileSync, and the program called `dns-sync.resolve`.
+ */
+export function attributeProbedCall(stack: Frame[], operation: string, category: Category, source: SourceLines = NO_SOURCE): Attribution {
+  const attribution = attributeStack(stack, source);
+  // Node's loader reading a module's source: part of loading it.
+  if (attribution.category === 'module' && category !== 'module') return attribution;
+  const direct = attribution.callSite === null || attribution.callSite === stack[0];
+  const viaDependency = !direct && stack.slice(0, stack.indexOf(attribution.callSite!)).some((f) => ownerOf(f) === 'dependency');
+  if (viaDependency && ownerOf(attribution.callSite!) === 'program') {
+    return { ...attribution, category: attribution.category === 'js' ? category : attribution.category };
+  }
+  return { callSite: attribution.callSite, operation, category };
 }

@@ -1,10 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_THRESHOLD_MS } from '../agent/config';
+import { DEFAULT_SYNC_IO_THRESHOLD_MS, DEFAULT_THRESHOLD_MS } from '../agent/config';
 import { LoopwatchError, USAGE_EXIT_CODE } from '../errors';
 import { readRecording } from '../recording/decode';
-import { checkOutputFile, parseThreshold, resolveTarget } from './options';
+import { checkOutputFile, parseSyncIoThreshold, parseThreshold, resolveTarget } from './options';
 import { runInfoFromRecording, writeReports } from './report';
 import { run } from './run';
 
@@ -37,17 +37,26 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .usage('[options] <script> [args...]\n       loopwatch run [options] -- <command> [args...]')
     .argument('<target...>', 'a script to run with node, or a command after --')
     .addOption(new Option('-t, --threshold <ms>', 'a stall is a stretch in which the event loop was blocked longer than this').default(DEFAULT_THRESHOLD_MS))
+    .addOption(
+      new Option('--sync-io-threshold <ms>', 'sync API calls at least this long are listed by call site; shorter ones are counted').default(
+        DEFAULT_SYNC_IO_THRESHOLD_MS,
+      ),
+    )
+    .option('--no-sync-io', 'do not time sync API calls (fs.*Sync, crypto.pbkdf2Sync, require...)')
     .option('--json <file>', 'write the JSON report to this file')
     .option('--recording <dir>', 'keep the raw recording in this directory (for `loopwatch report`)')
     .option('-q, --quiet', 'print no text report')
     .passThroughOptions()
-    .action((target: string[], opts: { threshold: string | number; json?: string; recording?: string; quiet?: boolean }) => {
+    .action((target: string[], opts: RunFlags) => {
       const thresholdMs = typeof opts.threshold === 'number' ? opts.threshold : parseThreshold(opts.threshold);
+      const threshold = opts.syncIoThreshold;
+      const syncIoThresholdMs = !opts.syncIo ? null : typeof threshold === 'number' ? threshold : parseSyncIoThreshold(threshold);
       const jsonFile = opts.json === undefined ? undefined : checkOutputFile('--json', opts.json, io.cwd);
       const command = resolveTarget(target, usedDoubleDash(argv, target), io.cwd, io.env);
       result = run({
         command,
         thresholdMs,
+        syncIoThresholdMs,
         jsonFile,
         recordingDir: opts.recording,
         quiet: opts.quiet === true,
@@ -85,6 +94,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     io.stderr.write(`loopwatch: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }
+}
+
+interface RunFlags {
+  threshold: string | number;
+  syncIoThreshold: string | number;
+  /** False with --no-sync-io. */
+  syncIo: boolean;
+  json?: string;
+  recording?: string;
+  quiet?: boolean;
 }
 
 /** Whether the operands came after `--` (a command) rather than as a script. */

@@ -3,12 +3,17 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { LoopwatchError } from '../errors';
 
 /** Parses `--threshold`: a positive number of milliseconds. */
-export function parseThreshold(value: string): number {
+export function parseThreshold(value: string, option = '--threshold'): number {
   const ms = Number(value);
   if (value.trim() === '' || !Number.isFinite(ms) || ms <= 0) {
-    throw new LoopwatchError('USAGE', `--threshold takes a positive number of milliseconds, not '${value}'`);
+    throw new LoopwatchError('USAGE', `${option} takes a positive number of milliseconds, not '${value}'`);
   }
   return ms;
+}
+
+/** Parses `--sync-io-threshold`: milliseconds, 0 (every call gets its call site) or more. */
+export function parseSyncIoThreshold(value: string): number {
+  return value.trim() === '0' ? 0 : parseThreshold(value, '--sync-io-threshold');
 }
 
 /** A file loopwatch will write: its directory must exist, so that no run ends with nowhere to put its report. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ENV } from '../agent/config';
+import { ENV, SYNC_IO_OFF } from '../agent/config';
 import { withPreload } from './options';
 import { readRecording, type Recording } from '../recording/decode';
 import { writeReports } from './report';
@@ -10,6 +10,8 @@ import { writeReports } from './report';
 export interface RunOptions {
   command: string[];
   thresholdMs: number;
+  /** Null: the sync API probes are off. */
+  syncIoThresholdMs: number | null;
   jsonFile?: string;
   /** Keep the raw recording in this directory (otherwise a temporary one is removed). */
   recordingDir?: string;
@@ -53,6 +55,7 @@ function spawnWithAgent(options: RunOptions, recordingDir: string): Promise<{ ex
     NODE_OPTIONS: withPreload(options.env.NODE_OPTIONS, PRELOAD),
     [ENV.recordingDir]: recordingDir,
     [ENV.thresholdMs]: String(options.thresholdMs),
+    [ENV.syncIoThresholdMs]: options.syncIoThresholdMs === null ? SYNC_IO_OFF : String(options.syncIoThresholdMs),
   };
   return new Promise((resolvePromise, reject) => {
     const child = spawn(file!, args, { stdio: 'inherit', env, cwd: options.cwd });

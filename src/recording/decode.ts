@@ -5,10 +5,14 @@ import {
   RECORDING_VERSION,
   type BlockedRecord,
   type ExitRecord,
+  type GcRecord,
+  type PoolWaitRecord,
+  type PoolWorkRecord,
   type ProcessRecord,
   type RecordingRecord,
   type SampleRecord,
   type StallRecord,
+  type SyncCallRecord,
 } from './schema';
 
 /** Everything one process recorded, grouped by kind, in file order. */
@@ -18,6 +22,10 @@ export interface ProcessRecording {
   stalls: StallRecord[];
   samples: SampleRecord[];
   blocked: BlockedRecord[];
+  syncCalls: SyncCallRecord[];
+  poolWork: PoolWorkRecord[];
+  poolWaits: PoolWaitRecord[];
+  gcPauses: GcRecord[];
   /** Missing when the process was killed before its exit handlers ran. */
   exit?: ExitRecord;
   /** Time of the last record of any kind: how far the process is known to have run. */
@@ -62,6 +70,10 @@ export function decodeProcessFile(file: string, text: string): ProcessRecording 
       unreadableLines += 1;
       continue;
     }
+    if (typeof record !== 'object' || record === null) {
+      unreadableLines += 1;
+      continue;
+    }
     if (record.type === 'process') {
       if (record.recordingVersion !== RECORDING_VERSION) {
         throw new LoopwatchError(
@@ -69,7 +81,19 @@ export function decodeProcessFile(file: string, text: string): ProcessRecording 
           `${file} is recording version ${record.recordingVersion}; this loopwatch reads version ${RECORDING_VERSION}`,
         );
       }
-      current = { file, process: record, stalls: [], samples: [], blocked: [], lastSeenAt: record.startedAt, unreadableLines: 0 };
+      current = {
+        file,
+        process: record,
+        stalls: [],
+        samples: [],
+        blocked: [],
+        syncCalls: [],
+        poolWork: [],
+        poolWaits: [],
+        gcPauses: [],
+        lastSeenAt: record.startedAt,
+        unreadableLines: 0,
+      };
       for (const early of pendingBeforeHeader) add(current, early);
       continue;
     }
@@ -93,6 +117,22 @@ function add(into: ProcessRecording, record: RecordingRecord): void {
     case 'blocked':
       into.blocked.push(record);
       into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
+      break;
+    case 'syncCall':
+      into.syncCalls.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.start + record.durationMs);
+      break;
+    case 'poolWork':
+      into.poolWork.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.end);
+      break;
+    case 'poolWait':
+      into.poolWaits.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.end);
+      break;
+    case 'gc':
+      into.gcPauses.push(record);
+      into.lastSeenAt = Math.max(into.lastSeenAt, record.start + record.durationMs);
       break;
     case 'exit':
       into.exit = record;

@@ -1,5 +1,9 @@
-import { openSync, writeSync } from 'node:fs';
+import * as fs from 'node:fs';
 import type { RecordingRecord } from './schema';
+
+// Taken before the agent's probes replace fs's sync functions: the agent's own writes
+// are not the program's sync I/O.
+const { openSync, writeSync } = fs;
 
 /**
  * Appends records to one process's recording file. Used by the agent's main thread
@@ -8,7 +12,7 @@ import type { RecordingRecord } from './schema';
  * Writes are synchronous on purpose: a record must be on disk before the process can die.
  */
 export class RecordingWriter {
-  private readonly fd: number;
+  readonly fd: number;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'a');

@@ -8,9 +8,11 @@
  * crashes or is killed still leaves everything seen up to that moment.
  *
  * Writers:
- * - `process` and `stall` and `exit` are written by the program's main thread
- *   (synchronously; `stall` only after a stall, when the loop is back).
- * - `blocked` and `sample` are written by the watchdog thread while the main thread is blocked.
+ * - `process`, `stall`, `syncCall`, `poolWork`, `gc` and `exit` are written by the
+ *   program's main thread (synchronously; `stall` only after a stall, when the loop
+ *   is back).
+ * - `blocked` and `sample` are written by the watchdog thread while the main thread
+ *   is blocked, and `poolWait` when its threadpool probe waited too long.
  *
  * Times are milliseconds since the Unix epoch, with sub-millisecond fractions
  * (performance.timeOrigin + performance.now()).
@@ -19,7 +21,7 @@
  * versions they do not know.
  */
 
-export const RECORDING_VERSION = 1;
+export const RECORDING_VERSION = 2;
 
 /** A stack frame as V8 reports it; `file` is a path, a `node:` specifier, a file: URL, or null for builtins. */
 export interface RecordedFrame {
@@ -45,6 +47,8 @@ export interface ProcessRecord {
   thresholdMs: number;
   heartbeatMs: number;
   sampleIntervalMs: number;
+  /** Sync API calls at least this long are recorded with their stack; null when the probes are off. */
+  syncIoThresholdMs: number | null;
 }
 
 /**
@@ -92,6 +96,104 @@ export interface StallRecord {
   phase: 'startup' | 'run';
 }
 
+/**
+ * One call of a synchronous Node.js API (fs.*Sync, crypto.pbkdf2Sync, zlib.gzipSync,
+ * child_process.execSync...) or of require(), timed by a probe around the function,
+ * that took at least the sync-I/O threshold. Calls made inside such a call (the
+ * readFileSync of a require) are part of it, not recorded again.
+ */
+export interface SyncCallRecord {
+  type: 'syncCall';
+  /** `fs.readFileSync`, `require`. */
+  operation: string;
+  /** `fs`, `crypto`, `zlib`, `child_process`, `module`. */
+  category: string;
+  start: number;
+  durationMs: number;
+  /** 'startup' before the event loop's first turn, as for stalls. */
+  phase: 'startup' | 'run';
+  /** The caller's stack, innermost first. */
+  frames: RecordedFrame[];
+  /** For require: the module as the program named it. */
+  module?: string;
+}
+
+/** Every probed call of one operation in one phase, however short (written at exit). */
+export interface SyncCallTotal {
+  operation: string;
+  category: string;
+  phase: 'startup' | 'run';
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+/**
+ * Work the program handed to libuv's threadpool (dns.lookup, crypto.pbkdf2, zlib.gzip...)
+ * that took at least the threshold from the call to its callback, queue time included.
+ */
+export interface PoolWorkRecord {
+  type: 'poolWork';
+  operation: string;
+  category: string;
+  start: number;
+  end: number;
+  /** The process ended before the callback ran; `end` is that moment. */
+  inProgressAtExit: boolean;
+  /** The caller's stack, innermost first. */
+  frames: RecordedFrame[];
+  /** What the work was about, when it says: the host name of a dns.lookup. */
+  target?: string;
+}
+
+/**
+ * The two queues of libuv's threadpool: `dns` for lookups (getaddrinfo), which may use
+ * at most half the threads, and `work` for everything else (fs, crypto, zlib).
+ */
+export type PoolQueue = 'work' | 'dns';
+
+/**
+ * The watchdog's threadpool probe (a tiny task submitted at an interval) waited longer
+ * than the threshold: every task of its queue submitted then waited about as long.
+ */
+export interface PoolWaitRecord {
+  type: 'poolWait';
+  queue: PoolQueue;
+  /** When the probe task was submitted. */
+  start: number;
+  /** When it ran, or when the process ended while it was still waiting. */
+  end: number;
+  inProgressAtExit: boolean;
+}
+
+export type GcKind = 'minor' | 'major' | 'incremental' | 'weakcb' | 'unknown';
+
+/** A garbage-collection pause of at least MIN_GC_RECORD_MS (perf_hooks 'gc' entry). */
+export interface GcRecord {
+  type: 'gc';
+  start: number;
+  durationMs: number;
+  kind: GcKind;
+}
+
+export const MIN_GC_RECORD_MS = 1;
+
+/** Every GC pause of the process, however short. */
+export interface GcTotals {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  byKind: Partial<Record<GcKind, { count: number; totalMs: number }>>;
+}
+
+/** How long the threadpool probe's tasks waited in the queue, in milliseconds. */
+export interface QueueWaitSummary {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 /** Event-loop delay percentiles, in milliseconds, at the heartbeat's resolution. */
 export interface DelaySummary {
   minMs: number;
@@ -111,9 +213,24 @@ export interface ExitRecord {
   eventLoopDelay: DelaySummary | null;
   /** Event-loop utilization over the whole run, 0..1. */
   utilization: number;
+  syncCalls: SyncCallTotal[];
+  gc: GcTotals;
+  /** Per queue; null when the probe never completed a task of that queue. */
+  threadpoolQueueWait: Record<PoolQueue, QueueWaitSummary | null>;
+  /** libuv threadpool threads (UV_THREADPOOL_SIZE as the program left it, default 4). */
+  threadpoolSize: number;
 }
 
-export type RecordingRecord = ProcessRecord | BlockedRecord | SampleRecord | StallRecord | ExitRecord;
+export type RecordingRecord =
+  | ProcessRecord
+  | BlockedRecord
+  | SampleRecord
+  | StallRecord
+  | SyncCallRecord
+  | PoolWorkRecord
+  | PoolWaitRecord
+  | GcRecord
+  | ExitRecord;
 
 export const BLOCKED_RECORD_EVERY_MS = 100;
 

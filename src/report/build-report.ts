@@ -1,8 +1,13 @@
-import { causeKey, samplesToParts, type StallPart } from '../attribution/samples-to-stall';
+import type { Category } from '../attribution/categories';
+import { normalizeFrame } from '../attribution/frames';
+import { poolEpisodeParts, poolEpisodes } from '../attribution/pool-starvation';
+import { causeKey, samplesToParts, type ExactInterval, type StallPart } from '../attribution/samples-to-stall';
 import { NO_SOURCE, type SourceLines } from '../attribution/source';
+import { attributeProbedCall } from '../attribution/stack-to-call-site';
 import type { ProcessRecording, Recording } from '../recording/decode';
 import type { StallRecord } from '../recording/schema';
 import { REPORT_SCHEMA_VERSION, type CallSiteSummary, type ProcessSummary, type Report, type Stall } from './schema';
+import { summarizeSyncIo } from './sync-io';
 
 /** What the CLI knows about the run that the recording cannot tell. */
 export type RunInfo = Pick<Report, 'command' | 'thresholdMs' | 'startedAt' | 'durationMs' | 'exitCode' | 'signal'> & {
@@ -12,8 +17,11 @@ export type RunInfo = Pick<Report, 'command' | 'thresholdMs' | 'startedAt' | 'du
 /** Builds the report from a recording. Pure apart from reading source lines through `source`. */
 export function buildReport(recording: Recording, run: RunInfo, source: SourceLines = NO_SOURCE): Report {
   const stalls = recording.processes
-    .flatMap((p) => processStalls(p, run.thresholdMs, source))
+    .flatMap((p) => [...processStalls(p, run.thresholdMs, source), ...threadpoolStalls(p, source)])
     .sort((a, b) => a.start - b.start);
+  const loopStalls = stalls.filter((s) => s.kind === 'event-loop');
+  const poolStalls = stalls.filter((s) => s.kind === 'threadpool');
+  const processes = recording.processes.map(summarizeProcess);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'loopwatch', version: run.toolVersion },
@@ -23,10 +31,18 @@ export function buildReport(recording: Recording, run: RunInfo, source: SourceLi
     durationMs: run.durationMs,
     exitCode: run.exitCode,
     signal: run.signal,
-    processes: recording.processes.map(summarizeProcess),
+    processes,
     stalls,
-    callSites: summarizeCallSites(stalls),
-    totals: { stalls: stalls.length, blockedMs: stalls.reduce((sum, s) => sum + s.durationMs, 0) },
+    callSites: summarizeCallSites(loopStalls),
+    syncIo: summarizeSyncIo(recording.processes, source),
+    totals: {
+      stalls: loopStalls.length,
+      blockedMs: sum(loopStalls.map((s) => s.durationMs)),
+      threadpoolStalls: poolStalls.length,
+      threadpoolStarvedMs: sum(poolStalls.map((s) => s.durationMs)),
+      gcPauses: sum(processes.map((p) => p.gc?.count ?? 0)),
+      gcPauseMs: sum(processes.map((p) => p.gc?.totalMs ?? 0)),
+    },
   };
 }
 
@@ -41,7 +57,13 @@ function summarizeProcess(p: ProcessRecording): ProcessSummary {
     exitCode: p.exit?.exitCode ?? null,
     eventLoopDelay: p.exit?.eventLoopDelay ?? null,
     utilization: p.exit?.utilization ?? null,
+    gc: p.exit?.gc ?? null,
+    threadpool: p.exit ? { size: p.exit.threadpoolSize, queueWait: p.exit.threadpoolQueueWait } : null,
   };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }
 
 function processStalls(p: ProcessRecording, thresholdMs: number, source: SourceLines): Stall[] {
@@ -50,10 +72,66 @@ function processStalls(p: ProcessRecording, thresholdMs: number, source: SourceL
   if (cut) windows.push(cut);
   // A sample held up for three sampling intervals was waiting for code that takes no interrupts.
   const timing = { lateAfterMs: Math.max(30, 3 * p.process.sampleIntervalMs) };
+  const exact = exactIntervals(p, source);
   return windows.map((window) => {
     const samples = p.samples.filter((s) => s.seq === window.seq);
-    const parts = samplesToParts(window, samples, timing, source);
+    const inWindow = exact.filter((e) => e.end > window.start && e.start < window.end);
+    const parts = samplesToParts(window, samples, timing, source, inWindow);
     return toStall(p.process.pid, window, parts);
+  });
+}
+
+/** The probed sync calls and the GC pauses of a process: what a stall's time is known exactly for. */
+function exactIntervals(p: ProcessRecording, source: SourceLines): ExactInterval[] {
+  const calls = p.syncCalls.map((call): ExactInterval => {
+    const stack = call.frames.map(normalizeFrame);
+    const attribution = attributeProbedCall(stack, call.operation, call.category as Category, source);
+    const interval: ExactInterval = {
+      start: call.start,
+      end: call.start + call.durationMs,
+      attribution,
+      operation: attribution.operation,
+      category: attribution.category,
+      stack,
+    };
+    if (call.module !== undefined) interval.detail = call.module;
+    return interval;
+  });
+  const pauses = p.gcPauses.map(
+    (gc): ExactInterval => ({
+      start: gc.start,
+      end: gc.start + gc.durationMs,
+      attribution: null,
+      operation: `gc.${gc.kind}`,
+      category: 'gc',
+      stack: [],
+    }),
+  );
+  return [...calls, ...pauses];
+}
+
+/**
+ * Threadpool starvation episodes, each a stall of the pool: from the first long wait's
+ * submission to the last one's run, caused by the tracked work in flight then.
+ */
+function threadpoolStalls(p: ProcessRecording, source: SourceLines): Stall[] {
+  // The watchdog submits its next probe task 20 ms after the previous one ran.
+  const episodes = poolEpisodes(p.poolWaits, 50);
+  return episodes.map((episode) => {
+    const window: StallRecord = {
+      type: 'stall',
+      seq: -1,
+      start: episode.start,
+      end: episode.end,
+      durationMs: episode.end - episode.start,
+      inProgressAtExit: episode.inProgressAtExit,
+      phase: 'run',
+    };
+    const stall = toStall(p.process.pid, window, poolEpisodeParts(episode, p.poolWork, source), 'threadpool');
+    stall.category = 'threadpool';
+    stall.queue = episode.queue;
+    stall.maxQueueWaitMs = episode.maxWaitMs;
+    return stall;
   });
 }
 
@@ -77,9 +155,10 @@ function stallCutByKill(p: ProcessRecording, thresholdMs: number): StallRecord |
   return { type: 'stall', seq, start: lastBlocked.since, end, durationMs, inProgressAtExit: true, phase: 'run' };
 }
 
-function toStall(pid: number, window: StallRecord, parts: StallPart[]): Stall {
+function toStall(pid: number, window: StallRecord, parts: StallPart[], kind: Stall['kind'] = 'event-loop'): Stall {
   const main = parts[0]!;
   const stall: Stall = {
+    kind,
     pid,
     start: window.start,
     durationMs: window.durationMs,
@@ -112,15 +191,19 @@ export function summarizeCallSites(stalls: Stall[]): CallSiteSummary[] {
     }
   }
   return [...groups.values()]
-    .map(({ first, durations }) => ({
-      callSite: first.callSite,
-      operation: first.operation,
-      category: first.category,
-      count: durations.length,
-      totalMs: durations.reduce((a, b) => a + b, 0),
-      maxMs: Math.max(...durations),
-      p95Ms: percentile(durations, 95),
-    }))
+    .map(({ first, durations }) => {
+      const site: CallSiteSummary = {
+        callSite: first.callSite,
+        operation: first.operation,
+        category: first.category,
+        count: durations.length,
+        totalMs: durations.reduce((a, b) => a + b, 0),
+        maxMs: Math.max(...durations),
+        p95Ms: percentile(durations, 95),
+      };
+      if (first.detail !== undefined) site.detail = first.detail;
+      return site;
+    })
     .sort((a, b) => b.totalMs - a.totalMs);
 }
 

@@ -1,6 +1,7 @@
 import { relative, isAbsolute } from 'node:path';
 import type { Frame } from '../attribution/frames';
-import type { CallSiteSummary, ProcessSummary, Report } from './schema';
+import type { QueueWaitSummary } from '../recording/schema';
+import type { CallSiteSummary, ProcessSummary, Report, Stall, SyncIoSummary } from './schema';
 
 export interface TextOptions {
   /** Paths are shown relative to this directory. */
@@ -20,6 +21,15 @@ const DEFAULT_MAX_CALL_SITES = 10;
  *
  *    1. fixtures/crypto-pbkdf2.js:14:10 in hashPassword
  *       crypto.pbkdf2Sync (crypto): 2 stalls, 640 ms total, 331 ms max
+ *
+ *   threadpool starved 1 time, 1.5 s in all (4 threads; a task waited up to 1.5 s)
+ *    1. fixtures/threadpool-dns.js:31:12 in fetchAll
+ *       dns.lookup: 4 calls in the pool for 1.5 s (slow1.loopwatch.test, ...)
+ *
+ *   sync I/O after startup: 212 calls, 640 ms
+ *    1. fixtures/sync-io-handler.js:12:10 in handler
+ *       fs.readFileSync: 200 calls, 612 ms total, 3.4 ms max
+ *       ... and 12 calls under 1 ms each, 0.4 ms in all (fs.statSync 12)
  */
 export function reportToText(report: Report, options: TextOptions): string {
   const style = options.color ? ansi : plain;
@@ -47,9 +57,62 @@ export function reportToText(report: Report, options: TextOptions): string {
   const hidden = sites.length - shown.length;
   if (hidden > 0) lines.push(`    ... and ${plural(hidden, 'more call site')} (see --json)`);
   if (minor > 0) lines.push(`    ... and ${plural(minor, 'minor call site')} under ${formatMs(minorBelowMs)} each (see --json)`);
+  lines.push(...threadpoolLines(report, options.cwd, style));
+  lines.push(...syncIoLines(report.syncIo, options.cwd, style));
   const cut = report.stalls.filter((s) => s.inProgressAtExit).length;
   if (cut > 0) lines.push('', `${plural(cut, 'stall')} still going on when its process ended; durations are up to that moment.`);
   return lines.join('\n') + '\n';
+}
+
+/** Each starvation episode with what filled the pool; episodes are rare and each tells its own story. */
+function threadpoolLines(report: Report, cwd: string, style: Style): string[] {
+  const episodes = report.stalls.filter((s) => s.kind === 'threadpool');
+  if (episodes.length === 0) return [];
+  const sizes = [...new Set(report.processes.flatMap((p) => (p.threadpool ? [p.threadpool.size] : [])))];
+  const threads = sizes.length === 1 ? `${plural(sizes[0]!, 'thread')}; ` : '';
+  const longest = Math.max(...episodes.map((e) => e.maxQueueWaitMs ?? e.durationMs));
+  const lines = [
+    '',
+    `${style.red(`threadpool starved ${plural(episodes.length, 'time')}`)}, ${formatMs(report.totals.threadpoolStarvedMs)} in all ` +
+      `(${threads}tasks waited up to ${formatMs(longest)})`,
+  ];
+  const shown = episodes.slice(0, DEFAULT_MAX_CALL_SITES);
+  shown.forEach((episode, i) => lines.push(...episodeLines(episode, i + 1, cwd, style)));
+  if (episodes.length > shown.length) lines.push(`    ... and ${plural(episodes.length - shown.length, 'more episode')} (see --json)`);
+  return lines;
+}
+
+function episodeLines(episode: Stall, rank: number, cwd: string, style: Style): string[] {
+  const cause = episode.causes[0]!;
+  const where = cause.callSite ? formatLocation(cause.callSite, cwd) : 'no tracked work in flight (async fs, native addons?)';
+  const calls = cause.calls ? `${plural(cause.calls, 'call')} in flight for ${formatMs(cause.durationMs)}` : formatMs(episode.durationMs);
+  const waited = `${episode.queue === 'dns' ? 'lookups' : 'tasks'} waited up to ${formatMs(episode.maxQueueWaitMs ?? episode.durationMs)}`;
+  const lines = [`${String(rank).padStart(2)}. ${style.cyan(where)}`, `    ${style.bold(cause.operation)}: ${calls}; ${waited}`];
+  if (cause.detail) lines.push(`    ${cause.detail}`);
+  if (episode.causes.length > 1) lines.push(`    ... and ${plural(episode.causes.length - 1, 'other call site')} with work in the pool`);
+  return lines;
+}
+
+function syncIoLines(syncIo: SyncIoSummary, cwd: string, style: Style): string[] {
+  if (syncIo.totals.count === 0) return [];
+  const lines = ['', `${style.bold('sync I/O after startup')}: ${plural(syncIo.totals.count, 'call')}, ${formatMs(syncIo.totals.totalMs)}`];
+  const shown = syncIo.callSites.slice(0, DEFAULT_MAX_CALL_SITES);
+  shown.forEach((site, i) => {
+    const where = site.callSite ? formatLocation(site.callSite, cwd) : 'unknown location';
+    const modules = site.modules ? ` (${site.modules.slice(0, 3).join(', ')}${site.modules.length > 3 ? ', ...' : ''})` : '';
+    const counts = `${plural(site.count, 'call')}, ${formatMs(site.totalMs)} total, ${formatMs(site.maxMs)} max`;
+    lines.push(`${String(i + 1).padStart(2)}. ${style.cyan(where)}`, `    ${style.bold(site.operation)}${modules}: ${counts}`);
+  });
+  const hidden = syncIo.callSites.length - shown.length;
+  if (hidden > 0) lines.push(`    ... and ${plural(hidden, 'more call site')} (see --json)`);
+  const below = syncIo.belowThreshold;
+  if (below.length > 0 && syncIo.thresholdMs !== null) {
+    const count = below.reduce((n, b) => n + b.count, 0);
+    const ms = below.reduce((n, b) => n + b.totalMs, 0);
+    const top = below.slice(0, 3).map((b) => `${b.operation} ${b.count}`).join(', ') + (below.length > 3 ? ', ...' : '');
+    lines.push(`    ... and ${plural(count, 'call')} under ${formatMs(syncIo.thresholdMs)} each, ${formatMs(ms)} in all (${top})`);
+  }
+  return lines;
 }
 
 function processLines(p: ProcessSummary, many: boolean, cwd: string): string[] {
@@ -62,14 +125,29 @@ function processLines(p: ProcessSummary, many: boolean, cwd: string): string[] {
     ? `delay p50 ${formatMs(delay.p50Ms)}, p99 ${formatMs(delay.p99Ms)}, max ${formatMs(delay.maxMs)}`
     : 'delay not measured (exited before its first beat)';
   const utilization = p.utilization === null ? '' : `; utilization ${Math.round(p.utilization * 100)}%`;
-  return [...lines, `${indent}event loop: ${delayText}${utilization}`];
+  lines.push(`${indent}event loop: ${delayText}${utilization}`);
+  if (p.gc && p.gc.count > 0) {
+    lines.push(`${indent}GC: ${plural(p.gc.count, 'pause')}, ${formatMs(p.gc.totalMs)} in all, longest ${formatMs(p.gc.maxMs)}`);
+  }
+  const waits = p.threadpool?.queueWait;
+  if (p.threadpool && (waits?.work || waits?.dns)) {
+    const wait = (w: QueueWaitSummary | null) => (w ? `p50 ${formatMs(w.p50Ms)}, p99 ${formatMs(w.p99Ms)}, max ${formatMs(w.maxMs)}` : 'not measured');
+    lines.push(`${indent}threadpool (${plural(p.threadpool.size, 'thread')}) queue wait: ${wait(waits.work)}`);
+    lines.push(`${indent}  DNS lookups' wait: ${wait(waits.dns)}`);
+  }
+  return lines;
 }
 
 function callSiteLines(site: CallSiteSummary, rank: number, cwd: string, style: Style): string[] {
-  const where = site.callSite ? formatLocation(site.callSite, cwd) : 'unknown location (no stack sample arrived in time)';
+  const where = site.callSite
+    ? formatLocation(site.callSite, cwd)
+    : site.operation === 'unknown'
+      ? 'unknown location (no stack sample, or one without JavaScript)'
+      : 'no line of the program on the stack';
   const counts = `${plural(site.count, 'stall')}, ${formatMs(site.totalMs)} total, ${formatMs(site.maxMs)} max`;
   const number = `${String(rank).padStart(2)}.`;
-  return [`${number} ${style.cyan(where)}`, `    ${style.bold(site.operation)} (${site.category}): ${counts}`];
+  const detail = site.detail ? ` ${site.detail}` : '';
+  return [`${number} ${style.cyan(where)}`, `    ${style.bold(site.operation)}${detail} (${site.category}): ${counts}`];
 }
 
 export function formatLocation(frame: Frame, cwd: string): string {
@@ -93,6 +171,7 @@ function describeArgv(argv: string[], cwd: string): string {
 }
 
 export function formatMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 100) return `${Math.round(ms)} ms`;
   if (ms >= 10) return `${ms.toFixed(1).replace(/\.0$/, '')} ms`;
   return `${ms.toFixed(2).replace(/\.?0+$/, '')} ms`;

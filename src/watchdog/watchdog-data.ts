@@ -7,4 +7,7 @@ export interface WatchdogData extends AgentConfig {
   file: string;
   /** performance.timeOrigin of the main thread, to turn its clock into epoch time. */
   mainTimeOrigin: number;
+  /** Threadpool queue waits (PoolWaitState), and the epoch ms its times count from. */
+  poolWait: SharedArrayBuffer;
+  poolWaitEpoch: number;
 }

@@ -18,13 +18,22 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { SAMPLE_EXPRESSION, type Sample } from '../agent/sampler';
 import { HeartbeatState } from '../agent/heartbeat-state';
+import { PoolWaitState } from '../agent/pool-wait-state';
 import { RecordingWriter } from '../recording/encode';
 import { BLOCKED_RECORD_EVERY_MS } from '../recording/schema';
+import { PoolProbe } from './pool-probe';
 import type { WatchdogData } from './watchdog-data';
 
 const data = workerData as WatchdogData;
 const heartbeat = new HeartbeatState(data.heartbeat);
 const writer = new RecordingWriter(data.file);
+const poolProbe = new PoolProbe(
+  writer.fd,
+  new PoolWaitState(data.poolWait, data.poolWaitEpoch),
+  data.thresholdMs,
+  now,
+  (record) => writer.write(record),
+);
 let session: Session | undefined;
 
 /**
@@ -52,6 +61,8 @@ function tick(): void {
   const lastBeat = data.mainTimeOrigin + lastBeatMs;
   const at = now();
   const ageMs = at - lastBeat;
+  // The main thread beats from its loop's first turn on: the program's main module has run.
+  if (seq > 0) poolProbe.start();
   if (ageMs < detectAfterMs) {
     watch = undefined;
     if (!samplePending) detach();

@@ -26,13 +26,23 @@ export interface CliRun {
 }
 
 /** Runs the real CLI, as a user would, with a JSON report and the fixtures' truth file in a fresh directory. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; json?: boolean; timeoutMs?: number } = {}): CliRun {
+export function runCli(
+  args: string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    json?: boolean;
+    timeoutMs?: number;
+    /** Runs the CLI through this, as `wrap([node, loopwatch, ...args])` (a network namespace, say). */
+    wrap?: (command: string[]) => string[];
+  } = {},
+): CliRun {
   const dir = mkdtempSync(join(tmpdir(), 'loopwatch-test-'));
   const jsonFile = join(dir, 'report.json');
   const truthFile = join(dir, 'truth.jsonl');
   const withJson = options.json !== false && args[0] === 'run';
   const argv = withJson ? ['run', '--json', jsonFile, ...args.slice(1)] : args;
-  const result = spawnSync(process.execPath, [BIN, ...argv], {
+  const [file, ...rest] = (options.wrap ?? ((command: string[]) => command))([process.execPath, BIN, ...argv]);
+  const result = spawnSync(file!, rest, {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,

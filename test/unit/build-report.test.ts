@@ -17,7 +17,7 @@ const RUN: RunInfo = {
 function processRecord(pid: number, startedAt: number): ProcessRecord {
   return {
     type: 'process',
-    recordingVersion: 1,
+    recordingVersion: 2,
     pid,
     ppid: 1,
     argv: ['/usr/bin/node', `/app/p${pid}.js`],
@@ -28,6 +28,7 @@ function processRecord(pid: number, startedAt: number): ProcessRecord {
     thresholdMs: 50,
     heartbeatMs: 10,
     sampleIntervalMs: 10,
+    syncIoThresholdMs: 1,
   };
 }
 
@@ -47,6 +48,10 @@ function exitRecord(at: number, startedAt: number): ExitRecord {
     exitCode: 0,
     eventLoopDelay: { minMs: 0.1, p50Ms: 0.2, p90Ms: 1, p99Ms: 300, maxMs: 320 },
     utilization: 0.46,
+    syncCalls: [],
+    gc: { count: 2, totalMs: 3, maxMs: 2, byKind: { minor: { count: 2, totalMs: 3 } } },
+    threadpoolQueueWait: { work: null, dns: null },
+    threadpoolSize: 4,
   };
 }
 
@@ -64,6 +69,10 @@ function processRecording(parts: {
     stalls: parts.stalls ?? [],
     samples: parts.samples ?? [],
     blocked: parts.blocked ?? [],
+    syncCalls: [],
+    poolWork: [],
+    poolWaits: [],
+    gcPauses: [],
     lastSeenAt: parts.lastSeenAt ?? parts.exit?.at ?? parts.process.startedAt,
     unreadableLines: 0,
   };
@@ -165,7 +174,14 @@ describe('buildReport', () => {
   });
 
   it('totals stalls and blocked time', () => {
-    expect(report.totals).toEqual({ stalls: 4, blockedMs: 300 + 80 + 100 + 200 });
+    expect(report.totals).toEqual({
+      stalls: 4,
+      blockedMs: 300 + 80 + 100 + 200,
+      threadpoolStalls: 0,
+      threadpoolStarvedMs: 0,
+      gcPauses: 4,
+      gcPauseMs: 6,
+    });
   });
 
   it('summarizes processes in recording order', () => {
@@ -180,6 +196,8 @@ describe('buildReport', () => {
       exitCode: 0,
       eventLoopDelay: { minMs: 0.1, p50Ms: 0.2, p90Ms: 1, p99Ms: 300, maxMs: 320 },
       utilization: 0.46,
+      gc: { count: 2, totalMs: 3, maxMs: 2, byKind: { minor: { count: 2, totalMs: 3 } } },
+      threadpool: { size: 4, queueWait: { work: null, dns: null } },
     });
   });
 
@@ -199,7 +217,7 @@ describe('buildReport', () => {
     expect(r.stalls).toEqual([]);
     expect(r.callSites).toEqual([]);
     expect(r.processes).toEqual([]);
-    expect(r.totals).toEqual({ stalls: 0, blockedMs: 0 });
+    expect(r.totals).toEqual({ stalls: 0, blockedMs: 0, threadpoolStalls: 0, threadpoolStarvedMs: 0, gcPauses: 0, gcPauseMs: 0 });
   });
 });
 

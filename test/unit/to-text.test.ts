@@ -15,6 +15,8 @@ function processSummary(extra: Partial<ProcessSummary> = {}): ProcessSummary {
     exitCode: 0,
     eventLoopDelay: { minMs: 0.01, p50Ms: 0.2, p90Ms: 1, p99Ms: 330, maxMs: 331 },
     utilization: 0.46,
+    gc: null,
+    threadpool: null,
     ...extra,
   };
 }
@@ -34,6 +36,7 @@ function callSite(extra: Partial<CallSiteSummary> = {}): CallSiteSummary {
 
 function stall(extra: Partial<Stall> = {}): Stall {
   return {
+    kind: 'event-loop',
     pid: 4242,
     start: 1100,
     durationMs: 320,
@@ -51,7 +54,7 @@ function stall(extra: Partial<Stall> = {}): Stall {
 
 function report(extra: Partial<Report> = {}): Report {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'loopwatch', version: '0.1.0' },
     command: ['/usr/bin/node', '/proj/fixtures/a.js'],
     thresholdMs: 50,
@@ -62,16 +65,21 @@ function report(extra: Partial<Report> = {}): Report {
     processes: [processSummary()],
     stalls: [],
     callSites: [],
-    totals: { stalls: 0, blockedMs: 0 },
+    syncIo: { thresholdMs: 1, callSites: [], belowThreshold: [], totals: { count: 0, totalMs: 0 } },
+    totals: totals(),
     ...extra,
   };
+}
+
+function totals(extra: Partial<Report['totals']> = {}): Report['totals'] {
+  return { stalls: 0, blockedMs: 0, threadpoolStalls: 0, threadpoolStarvedMs: 0, gcPauses: 0, gcPauseMs: 0, ...extra };
 }
 
 const withStalls = (extra: Partial<Report> = {}) =>
   report({
     stalls: [stall(), stall({ start: 2000, durationMs: 320 })],
     callSites: [callSite()],
-    totals: { stalls: 2, blockedMs: 640 },
+    totals: totals({ stalls: 2, blockedMs: 640 }),
     ...extra,
   });
 
@@ -93,7 +101,7 @@ describe('reportToText', () => {
   });
 
   it('one stall is singular', () => {
-    const first = text(withStalls({ totals: { stalls: 1, blockedMs: 320 } })).split('\n')[0];
+    const first = text(withStalls({ totals: totals({ stalls: 1, blockedMs: 320 }) })).split('\n')[0];
     expect(first).toContain('1 stall,');
   });
 
@@ -149,7 +157,7 @@ describe('reportToText', () => {
         callSite({ callSite: null, operation: 'unknown', category: 'unknown', count: 1, totalMs: 70, maxMs: 70 }),
         callSite({ callSite: { file: '/proj/server.js', line: 9, column: 3, function: null }, operation: 'JSON.parse', category: 'json', count: 1, totalMs: 1, maxMs: 1 }),
       ],
-      totals: { stalls: 18, blockedMs: 2345.6 },
+      totals: totals({ stalls: 18, blockedMs: 2345.6 }),
     });
     const lines = text(r).split('\n');
     expect(lines.length).toBeGreaterThan(10);
@@ -190,7 +198,7 @@ describe('reportToText', () => {
 
   it('describes a call site without a location', () => {
     const out = text(withStalls({ callSites: [callSite({ callSite: null, operation: 'unknown', category: 'unknown' })] }));
-    expect(out).toContain(' 1. unknown location (no stack sample arrived in time)');
+    expect(out).toContain(' 1. unknown location (no stack sample, or one without JavaScript)');
     expect(out).toContain('    unknown (unknown): 2 stalls');
   });
 

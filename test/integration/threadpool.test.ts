@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stall } from '../../src/report/schema';
+import { createResolverNamespace, resolverNamespaceUnavailable, type ResolverNamespace } from '../support/netns';
+import { FIXTURES, readMarkers, runCli, toleranceMs, type CliRun } from './run-cli';
+
+/**
+ * Threadpool starvation: work waiting for a libuv pool thread while the event loop is
+ * idle. Each fixture times how long its own pool request waited; the real CLI must
+ * report one starvation episode that long, caused by the work at the marked line.
+ */
+
+function threadpoolStalls(run: CliRun): Stall[] {
+  return run.report!.stalls.filter((s) => s.kind === 'threadpool');
+}
+
+function expectEpisodeAtMarker(run: CliRun, fixture: string, calls: number): Stall {
+  const [m] = readMarkers(join(FIXTURES, fixture));
+  const waits = run.truth.filter((t) => t.label === 'pool-wait');
+  expect(waits, 'fixture recorded #pool-wait').toHaveLength(1);
+  const episodes = threadpoolStalls(run);
+  expect(episodes, 'one starvation episode').toHaveLength(1);
+  const episode = episodes[0]!;
+  expect(episode).toMatchObject({ category: 'threadpool', operation: m!.operation });
+  const cause = episode.causes[0]!;
+  expect(cause.callSite).toMatchObject({ file: m!.file, line: m!.line });
+  expect(cause).toMatchObject({ operation: m!.operation, category: 'threadpool', calls });
+  // The fixture's request was submitted just after the burst, as the probe's was (every 20 ms).
+  const waited = waits[0]!.ms;
+  expect(Math.abs(episode.maxQueueWaitMs! - waited), `waited ${episode.maxQueueWaitMs} vs ${waited}`).toBeLessThanOrEqual(
+    Math.max(25, toleranceMs(waited)),
+  );
+  // The loop itself stayed free.
+  expect(run.report!.stalls.filter((s) => s.kind === 'event-loop' && s.phase === 'run')).toEqual([]);
+  return episode;
+}
+
+describe('threadpool starvation', () => {
+  it('by async crypto.pbkdf2 calls filling the pool', () => {
+    const run = runCli(['run', 'fixtures/threadpool-pbkdf2.js']);
+    expect(run.status).toBe(0);
+    const episode = expectEpisodeAtMarker(run, 'threadpool-pbkdf2.js', 8);
+    expect(episode.queue).toBe('work');
+    expect(run.report!.processes[0]!.threadpool!.size).toBe(4);
+    expect(run.stderr).toContain('threadpool starved 1 time');
+    expect(run.stderr).toContain('crypto.pbkdf2: 8 calls in flight');
+  });
+
+  const unavailable = resolverNamespaceUnavailable();
+  describe.skipIf(unavailable !== undefined)(`by a slow DNS resolver${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+    let namespace: ResolverNamespace | undefined;
+    beforeAll(async () => {
+      namespace = await createResolverNamespace({ delayMs: 1500 });
+    });
+    afterAll(() => namespace?.close());
+
+    it('dns.lookup behind http.get holds the pool DNS queue', () => {
+      const run = runCli(['run', 'fixtures/threadpool-dns.js'], { wrap: (command) => namespace!.wrap(command) });
+      expect(run.status).toBe(0);
+      const episode = expectEpisodeAtMarker(run, 'threadpool-dns.js', 4);
+      // Only lookups waited: libuv gives DNS at most half the threads, fs kept the rest.
+      expect(episode.queue).toBe('dns');
+      expect(episode.causes[0]!.detail).toMatch(/slow\d\.loopwatch\.test/);
+      const fsWait = run.truth.find((t) => t.label === 'fs-wait')!;
+      expect(fsWait.ms).toBeLessThan(run.report!.thresholdMs);
+      expect(run.stderr).toContain('dns.lookup: 4 calls in flight');
+    });
+  });
+});
