@@ -41,7 +41,9 @@ export function reportToText(report: Report, options: TextOptions): string {
     lines.push(`${style.bold('loopwatch:')} no stalls over ${formatMs(report.thresholdMs)} ${ran}; the loop never blocked longer.`);
   } else {
     const blocked = `${formatMs(blockedMs)} blocked`;
-    lines.push(`${style.bold('loopwatch:')} ${style.red(plural(stalls, 'stall'))}, ${blocked} ${ran} (${threshold})`);
+    const startup = report.stalls.filter((s) => s.kind === 'event-loop' && s.phase === 'startup').length;
+    const atStartup = startup > 0 ? ` (${startup} at startup)` : '';
+    lines.push(`${style.bold('loopwatch:')} ${style.red(plural(stalls, 'stall'))}${atStartup}, ${blocked} ${ran} (${threshold})`);
   }
   for (const p of report.processes) lines.push(...processLines(p, report.processes.length > 1, options.cwd));
   if (report.signal) lines.push(`the command was killed by ${report.signal} (exit status ${report.exitCode})`);
@@ -88,7 +90,7 @@ function episodeLines(episode: Stall, rank: number, cwd: string, style: Style): 
   const calls = cause.calls ? `${plural(cause.calls, 'call')} in flight for ${formatMs(cause.durationMs)}` : formatMs(episode.durationMs);
   const waited = `${episode.queue === 'dns' ? 'lookups' : 'tasks'} waited up to ${formatMs(episode.maxQueueWaitMs ?? episode.durationMs)}`;
   const lines = [`${String(rank).padStart(2)}. ${style.cyan(where)}`, `    ${style.bold(cause.operation)}: ${calls}; ${waited}`];
-  if (cause.detail) lines.push(`    ${cause.detail}`);
+  if (cause.detail) lines.push(fit(`    ${cause.detail}`));
   if (episode.causes.length > 1) lines.push(`    ... and ${plural(episode.causes.length - 1, 'other call site')} with work in the pool`);
   return lines;
 }
@@ -101,7 +103,8 @@ function syncIoLines(syncIo: SyncIoSummary, cwd: string, style: Style): string[]
     const where = site.callSite ? formatLocation(site.callSite, cwd) : 'unknown location';
     const modules = site.modules ? ` (${site.modules.slice(0, 3).join(', ')}${site.modules.length > 3 ? ', ...' : ''})` : '';
     const counts = `${plural(site.count, 'call')}, ${formatMs(site.totalMs)} total, ${formatMs(site.maxMs)} max`;
-    lines.push(`${String(i + 1).padStart(2)}. ${style.cyan(where)}`, `    ${style.bold(site.operation)}${modules}: ${counts}`);
+    lines.push(`${String(i + 1).padStart(2)}. ${style.cyan(where)}`, `    ${style.bold(site.operation)}: ${counts}`);
+    if (modules) lines.push(fit(`    loaded ${modules.slice(2, -1)}`));
   });
   const hidden = syncIo.callSites.length - shown.length;
   if (hidden > 0) lines.push(`    ... and ${plural(hidden, 'more call site')} (see --json)`);
@@ -109,8 +112,9 @@ function syncIoLines(syncIo: SyncIoSummary, cwd: string, style: Style): string[]
   if (below.length > 0 && syncIo.thresholdMs !== null) {
     const count = below.reduce((n, b) => n + b.count, 0);
     const ms = below.reduce((n, b) => n + b.totalMs, 0);
-    const top = below.slice(0, 3).map((b) => `${b.operation} ${b.count}`).join(', ') + (below.length > 3 ? ', ...' : '');
-    lines.push(`    ... and ${plural(count, 'call')} under ${formatMs(syncIo.thresholdMs)} each, ${formatMs(ms)} in all (${top})`);
+    const top = below.map((b) => `${b.operation} ${b.count}`).join(', ');
+    lines.push(`    ... and ${plural(count, 'call')} under ${formatMs(syncIo.thresholdMs)} each, ${formatMs(ms)} in all:`);
+    lines.push(fit(`        ${top}`));
   }
   return lines;
 }
@@ -146,8 +150,16 @@ function callSiteLines(site: CallSiteSummary, rank: number, cwd: string, style: 
       : 'no line of the program on the stack';
   const counts = `${plural(site.count, 'stall')}, ${formatMs(site.totalMs)} total, ${formatMs(site.maxMs)} max`;
   const number = `${String(rank).padStart(2)}.`;
-  const detail = site.detail ? ` ${site.detail}` : '';
-  return [`${number} ${style.cyan(where)}`, `    ${style.bold(site.operation)}${detail} (${site.category}): ${counts}`];
+  const lines = [`${number} ${style.cyan(where)}`, `    ${style.bold(site.operation)} (${site.category}): ${counts}`];
+  if (site.detail) lines.push(fit(`    ${site.operation === 'require' || site.operation === 'import' ? 'loaded ' : ''}${site.detail}`));
+  return lines;
+}
+
+const WIDTH = 80;
+
+/** A line of supporting detail, cut to the report's width. */
+function fit(line: string): string {
+  return line.length <= WIDTH ? line : `${line.slice(0, WIDTH - 3)}...`;
 }
 
 export function formatLocation(frame: Frame, cwd: string): string {

@@ -259,3 +259,88 @@ describe('formatDuration near a minute', () => {
     expect(formatDuration(59_949)).toBe('59.9 s');
   });
 });
+
+describe('reportToText: probes, threadpool and sync I/O', () => {
+  const pool = { size: 4, queueWait: { work: { count: 40, p50Ms: 0.1, p99Ms: 784, maxMs: 790 }, dns: null } };
+
+  it('shows GC totals and the threadpool queue waits of a process', () => {
+    const out = text(
+      report({ processes: [processSummary({ gc: { count: 13, totalMs: 348, maxMs: 168, byKind: {} }, threadpool: pool })] }),
+    );
+    expect(out).toContain('GC: 13 pauses, 348 ms in all, longest 168 ms\n');
+    expect(out).toContain('threadpool (4 threads) queue wait: p50 0.1 ms, p99 784 ms, max 790 ms\n');
+    expect(out).toContain("  DNS lookups' wait: not measured\n");
+  });
+
+  it('counts startup stalls in the header', () => {
+    const out = text(withStalls({ stalls: [stall({ phase: 'startup' }), stall()] }));
+    expect(out.split('\n')[0]).toBe('loopwatch: 2 stalls (1 at startup), 640 ms blocked in 1.4 s (threshold 50 ms)');
+  });
+
+  it('lists threadpool starvation episodes with the work in flight', () => {
+    const episode = stall({
+      kind: 'threadpool',
+      category: 'threadpool',
+      operation: 'dns.lookup',
+      durationMs: 3000,
+      queue: 'dns',
+      maxQueueWaitMs: 2990,
+      causes: [
+        {
+          callSite: { file: '/proj/api.js', line: 31, column: 5, function: 'fetchAll' },
+          operation: 'dns.lookup',
+          category: 'threadpool',
+          durationMs: 3000,
+          samples: 0,
+          stack: [],
+          calls: 4,
+          detail: 'a.example, b.example, c.example, ...',
+        },
+      ],
+    });
+    const out = text(report({ stalls: [episode], totals: totals({ threadpoolStalls: 1, threadpoolStarvedMs: 3000 }) }));
+    expect(out).toContain('loopwatch: no stalls over 50 ms');
+    expect(out).toContain('threadpool starved 1 time, 3.00 s in all (tasks waited up to 2.99 s)\n');
+    expect(out).toContain(' 1. api.js:31:5 in fetchAll\n    dns.lookup: 4 calls in flight for 3.00 s; lookups waited up to 2.99 s\n');
+    expect(out).toContain('    a.example, b.example, c.example, ...\n');
+  });
+
+  it('lists sync I/O after startup by call site, and counts the calls under the threshold', () => {
+    const syncIo = {
+      thresholdMs: 1,
+      callSites: [
+        {
+          callSite: { file: '/proj/server.js', line: 20, column: 19, function: 'handle' },
+          operation: 'fs.readFileSync',
+          category: 'fs',
+          count: 200,
+          totalMs: 735,
+          maxMs: 30.1,
+        },
+      ],
+      belowThreshold: [{ operation: 'fs.statSync', category: 'fs', count: 12, totalMs: 0.4 }],
+      totals: { count: 212, totalMs: 735.4 },
+    };
+    const out = text(report({ syncIo }));
+    expect(out).toContain('sync I/O after startup: 212 calls, 735 ms\n');
+    expect(out).toContain(' 1. server.js:20:19 in handle\n    fs.readFileSync: 200 calls, 735 ms total, 30.1 ms max\n');
+    expect(out).toContain('    ... and 12 calls under 1 ms each, 0.4 ms in all:\n        fs.statSync 12\n');
+  });
+
+  it('says nothing of sync I/O when there was none after startup', () => {
+    expect(text(report())).not.toContain('sync I/O');
+  });
+
+  it('keeps long details within 80 columns', () => {
+    const longNames = Array.from({ length: 30 }, (_, i) => `fs.operation${i} ${i}`);
+    const syncIo = {
+      thresholdMs: 1,
+      callSites: [],
+      belowThreshold: longNames.map((name, i) => ({ operation: name, category: 'fs', count: i + 1, totalMs: 1 })),
+      totals: { count: 465, totalMs: 30 },
+    };
+    const lines = text(report({ syncIo, processes: [processSummary({ threadpool: pool })] })).split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(lines.some((line) => line.endsWith('...'))).toBe(true);
+  });
+});
