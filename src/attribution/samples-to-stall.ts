@@ -48,6 +48,8 @@ export interface ExactInterval {
   stack: Frame[];
   /** What the call was about: the module a require loaded, the kind of GC. */
   detail?: string;
+  /** A dependency made the call for the program: samples between its calls show the dependency's own work. */
+  viaDependency?: boolean;
 }
 
 /** A stretch of a stall and what it was spent on. */
@@ -85,7 +87,7 @@ export function samplesToParts(
   // An exact interval may lie in several pieces; its call counts once.
   const counted = new Set<StallPart>();
   for (const { from, to, part } of segments) {
-    const key = partKey(part);
+    const key = causeKey(part);
     const into = parts.get(key);
     const firstPiece = !counted.has(part);
     counted.add(part);
@@ -95,6 +97,8 @@ export function samplesToParts(
     }
     into.durationMs += to - from;
     into.samples += part.samples;
+    // Time from samples and time from probes in one part: no longer all exact.
+    if (into.exact !== part.exact) delete into.exact;
     if (part.calls && firstPiece) into.calls = (into.calls ?? 0) + part.calls;
     if (!into.traceId && part.traceId) {
       into.traceId = part.traceId;
@@ -169,8 +173,10 @@ function sampleSegments(stall: StallWindow, samples: SampleRecord[], timing: Sam
 /**
  * Gives `interval` (clipped to the stall) its own segment, taking its time out of the
  * segments it overlaps. What is left of a sampled segment that named the very call the
- * interval times (a sample served when that call returned) was the caller's own work
- * around the call: it goes to the call site's function. A GC pause takes the call site
+ * interval times, made by the program itself (a sample served when that call returned),
+ * was the caller's own work around the call: it goes to the call site's function. When
+ * a dependency made the call, what is left is the dependency's own work, and stays
+ * with it. A GC pause takes the call site
  * of the work it interrupted most.
  */
 function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow): Segment[] {
@@ -206,7 +212,7 @@ function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow
       result.push(segment);
       continue;
     }
-    const sameCall = segment.part.callSite !== null && causeKey(segment.part) === exactKey;
+    const sameCall = !interval.viaDependency && segment.part.callSite !== null && causeKey(segment.part) === exactKey;
     const rest = sameCall ? { ...segment.part, ...ownWork(segment.part.callSite) } : segment.part;
     // The segment's sample is counted once: in the first piece left, or in the interval.
     const before = segment.from < from;
@@ -221,10 +227,6 @@ function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow
     if (b > a) result.push({ from: a, to: b, part: exactPart });
   }
   return result.sort((a, b) => a.from - b.from);
-}
-
-function partKey(part: StallPart): string {
-  return part.exact ? `${causeKey(part)}|exact|${part.detail ?? ''}` : causeKey(part);
 }
 
 /**

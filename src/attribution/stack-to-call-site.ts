@@ -139,14 +139,19 @@ function calledIdentifier(callSite: Frame | null, source: SourceLines): string |
  * a dependency takes the dependency's name, as a sample would: dns-sync's resolve runs
  * child_process.execFileSync, and the program called `dns-sync.resolve`.
  */
-export function attributeProbedCall(stack: Frame[], operation: string, category: Category, source: SourceLines = NO_SOURCE): Attribution {
+export function attributeProbedCall(
+  stack: Frame[],
+  operation: string,
+  category: Category,
+  source: SourceLines = NO_SOURCE,
+): Attribution & { viaDependency: boolean } {
   const attribution = attributeStack(stack, source);
   // Node's loader reading a module's source: part of loading it.
-  if (attribution.category === 'module' && category !== 'module') return attribution;
-  const direct = attribution.callSite === null || attribution.callSite === stack[0];
-  const viaDependency = !direct && stack.slice(0, stack.indexOf(attribution.callSite!)).some((f) => ownerOf(f) === 'dependency');
+  if (attribution.category === 'module' && category !== 'module') return { ...attribution, viaDependency: false };
+  const siteAt = attribution.callSite === null ? 0 : stack.indexOf(attribution.callSite);
+  const viaDependency = stack.slice(0, Math.max(0, siteAt)).some((f) => ownerOf(f) === 'dependency');
   if (viaDependency && ownerOf(attribution.callSite!) === 'program') {
-    return { ...attribution, category: attribution.category === 'js' ? category : attribution.category };
+    return { ...attribution, category: attribution.category === 'js' ? category : attribution.category, viaDependency };
   }
-  return { callSite: attribution.callSite, operation, category };
+  return { callSite: attribution.callSite, operation, category, viaDependency: false };
 }

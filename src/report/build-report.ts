@@ -89,12 +89,13 @@ function exactIntervals(p: ProcessRecording, source: SourceLines): ExactInterval
     const interval: ExactInterval = {
       start: call.start,
       end: call.start + call.durationMs,
-      attribution,
+      attribution: { callSite: attribution.callSite, operation: attribution.operation, category: attribution.category },
       operation: attribution.operation,
       category: attribution.category,
       stack,
     };
     if (call.module !== undefined) interval.detail = call.module;
+    if (attribution.viaDependency) interval.viaDependency = true;
     return interval;
   });
   const pauses = p.gcPauses.map(

@@ -56,7 +56,11 @@ describe('sync API probes', () => {
     const m = marker('dns-sync.js');
     const run = runCli(['run', 'fixtures/dns-sync.js']);
     const [found] = causesAt(run, m);
-    expect(found!.cause).toMatchObject({ operation: 'dns-sync.resolve', category: 'dns', exact: true });
+    expect(found!.cause).toMatchObject({ operation: 'dns-sync.resolve', category: 'dns' });
+    // Its sync calls were timed; the dependency's own JavaScript between them was sampled.
+    expect(found!.cause.calls).toBeGreaterThanOrEqual(1);
+    const truth = truthOf(run, 'resolve');
+    expect(Math.abs(found!.cause.durationMs - truth.ms)).toBeLessThanOrEqual(toleranceMs(truth.ms));
   });
 
   it('list sync I/O after startup by call site, even below the stall threshold', () => {

@@ -199,3 +199,34 @@ describe('samplesToParts with exact intervals', () => {
     expect(durations).toEqual([...durations].sort((a, b) => b - a));
   });
 });
+
+describe('samplesToParts: calls a dependency made for the program', () => {
+  const USER = frame(7, 'lookup', 3) as Frame;
+  const DEP = { file: '/app/node_modules/dns-sync/index.js', line: 40, column: 9, function: 'resolve' };
+  // A sample in the dependency's own JavaScript, between its sync calls.
+  const depSample = (at: number) => sample(at, [DEP, frame(7, 'lookup', 3)]);
+  const depCall = (start: number, end: number): ExactInterval => ({
+    ...call(start, end, USER, 'dns-sync.resolve', 'dns'),
+    viaDependency: true,
+  });
+
+  it("keep the dependency's own work between its calls in the same part, which is then no longer all exact", () => {
+    const parts = samplesToParts({ start: 0, end: 300 }, [depSample(100), depSample(290)], TIMING, NO_SOURCE, [
+      depCall(10, 90),
+      depCall(150, 280),
+    ]);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatchObject({ operation: 'dns-sync.resolve', category: 'dns', durationMs: 300, calls: 2 });
+    expect(parts[0]!.exact).toBeUndefined();
+  });
+
+  it('a call the program made itself leaves the time around it to its own function', () => {
+    // The sample asked for during the call is served when it returned, at 100.
+    const samples = [sample(100, [PBKDF2, frame(7, 'lookup', 3)], { requestedAt: 20 }), sample(290, [frame(20, 'after')])];
+    const parts = samplesToParts({ start: 0, end: 300 }, samples, TIMING, NO_SOURCE, [call(10, 90, USER)]);
+    expect(parts.find((p) => p.exact)).toMatchObject({ operation: 'crypto.pbkdf2Sync', durationMs: 80 });
+    // Before the call and after it up to the midpoint with the next sample (195), on its
+    // line: the caller's own work.
+    expect(parts.find((p) => p.operation === 'lookup')).toMatchObject({ category: 'js', durationMs: 10 + 105 });
+  });
+});
