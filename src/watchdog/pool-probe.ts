@@ -22,6 +22,11 @@ import type { PoolQueue, PoolWaitRecord } from '../recording/schema';
  * one ran. A wait over the threshold is written at once as a `poolWait` record; the
  * task still waiting when the process exits is written by the main thread (see
  * PoolWaitState.pendingSince).
+ *
+ * On a machine whose CPUs are all busy, this thread and the pool's threads wait for a
+ * CPU as well, and a probe task can come back late with the pool empty. When this
+ * thread's own timers ran at least half as late as the task, the wait was the CPU,
+ * not the pool: it counts in the percentiles, but is not reported as starvation.
  */
 export const POOL_PROBE_INTERVAL_MS = 20;
 const NUMERIC_LOCALHOST = '2130706433';
@@ -34,6 +39,8 @@ export class PoolProbe {
     private readonly state: PoolWaitState,
     private readonly thresholdMs: number,
     private readonly now: () => number,
+    /** The most this thread's own timers ran late since a time. */
+    private readonly ownLatenessSince: (since: number) => number,
     private readonly write: (record: PoolWaitRecord) => void,
   ) {}
 
@@ -55,7 +62,10 @@ export class PoolProbe {
     task(() => {
       const end = this.now();
       this.state.ran(queue, end - start);
-      if (end - start > this.thresholdMs) this.write({ type: 'poolWait', queue, start, end, inProgressAtExit: false });
+      const waitMs = end - start;
+      if (waitMs > this.thresholdMs && this.ownLatenessSince(start) < waitMs / 2) {
+        this.write({ type: 'poolWait', queue, start, end, inProgressAtExit: false });
+      }
       setTimeout(() => this.submit(queue, task), POOL_PROBE_INTERVAL_MS);
     });
   }

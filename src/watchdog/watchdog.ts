@@ -27,13 +27,26 @@ import type { WatchdogData } from './watchdog-data';
 const data = workerData as WatchdogData;
 const heartbeat = new HeartbeatState(data.heartbeat);
 const writer = new RecordingWriter(data.file);
+/** How late this thread's own timers ran: the CPU it got, told apart from the pool's queue. */
+const ownLateness: Array<{ at: number; lateMs: number }> = [];
+function ownLatenessSince(since: number): number {
+  while (ownLateness.length > 0 && ownLateness[0]!.at < since - 1000) ownLateness.shift();
+  return Math.max(0, ...ownLateness.filter((l) => l.at >= since).map((l) => l.lateMs));
+}
 const poolProbe = new PoolProbe(
   writer.fd,
   new PoolWaitState(data.poolWait, data.poolWaitEpoch),
   data.thresholdMs,
   now,
+  ownLatenessSince,
   (record) => writer.write(record),
 );
+let tickDueAt = now();
+
+function scheduleTick(delayMs: number): void {
+  tickDueAt = now() + delayMs;
+  setTimeout(tick, delayMs);
+}
 let session: Session | undefined;
 
 /**
@@ -57,6 +70,8 @@ function now(): number {
 }
 
 function tick(): void {
+  const lateMs = now() - tickDueAt;
+  if (lateMs > 1) ownLateness.push({ at: now(), lateMs });
   const { seq, lastBeatMs } = heartbeat.read();
   const lastBeat = data.mainTimeOrigin + lastBeatMs;
   const at = now();
@@ -66,7 +81,7 @@ function tick(): void {
   if (ageMs < detectAfterMs) {
     watch = undefined;
     if (!samplePending) detach();
-    setTimeout(tick, detectAfterMs - ageMs);
+    scheduleTick(detectAfterMs - ageMs);
     return;
   }
   if (watch?.seq !== seq) {
@@ -77,7 +92,7 @@ function tick(): void {
     writer.write({ type: 'blocked', seq, since: lastBeat, at });
   }
   if (!samplePending) requestSample(seq, at);
-  setTimeout(tick, data.sampleIntervalMs);
+  scheduleTick(data.sampleIntervalMs);
 }
 
 function attach(): Session | undefined {

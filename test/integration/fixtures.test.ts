@@ -51,7 +51,7 @@ describe('each fixture is attributed to its marked lines', () => {
       expect(run.status).toBe(exitCode);
       const report = run.report!;
       expect(report.exitCode).toBe(exitCode);
-      const runStalls = report.stalls.filter((s) => s.phase === 'run');
+      const runStalls = report.stalls.filter((s) => s.kind === 'event-loop' && s.phase === 'run');
       const markers = (markerFiles ?? [fixture]).flatMap((f) => readMarkers(join(FIXTURES, f)));
       expect(markers.length).toBeGreaterThan(0);
 
