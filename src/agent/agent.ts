@@ -99,7 +99,8 @@ export function startAgent(config: AgentConfig): void {
       for (const queue of POOL_QUEUES) {
         const waitingSince = poolWait.pendingSince(queue);
         if (waitingSince !== undefined && at - waitingSince > config.thresholdMs) {
-          writer.write({ type: 'poolWait', queue, start: waitingSince, end: at, inProgressAtExit: true });
+          const after = poolWait.lastRan(queue);
+          writer.write({ type: 'poolWait', queue, start: waitingSince, after, end: at, inProgressAtExit: true });
         }
       }
       writer.write({

@@ -13,7 +13,9 @@ const COUNT = 0;
 const MAX_US = 1;
 /** Submission time of the task now waiting, in ms since the shared epoch; -1 when none. */
 const PENDING_SINCE_MS = 2;
-const BUCKETS_AT = 3;
+/** When the previous task ran, in ms since the shared epoch; -1 before the first. */
+const LAST_RAN_MS = 3;
+const BUCKETS_AT = 4;
 const PER_OCTAVE = 8;
 /** 2^31 µs, about 36 minutes: longer waits go into the last bucket. */
 const BUCKETS = 31 * PER_OCTAVE + 1;
@@ -23,7 +25,10 @@ export const POOL_QUEUES: readonly PoolQueue[] = ['work', 'dns'];
 export function createPoolWaitBuffer(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(POOL_QUEUES.length * REGION * Int32Array.BYTES_PER_ELEMENT);
   const slots = new Int32Array(buffer);
-  POOL_QUEUES.forEach((_, i) => (slots[i * REGION + PENDING_SINCE_MS] = -1));
+  POOL_QUEUES.forEach((_, i) => {
+    slots[i * REGION + PENDING_SINCE_MS] = -1;
+    slots[i * REGION + LAST_RAN_MS] = -1;
+  });
   return buffer;
 }
 
@@ -57,10 +62,11 @@ export class PoolWaitState {
     Atomics.store(this.slots, this.at(queue, PENDING_SINCE_MS), Math.max(0, Math.round(at - this.epoch)));
   }
 
-  /** Watchdog: the task ran after waiting `waitMs`. */
-  ran(queue: PoolQueue, waitMs: number): void {
+  /** Watchdog: the task ran at `at` (epoch ms) after waiting `waitMs`. */
+  ran(queue: PoolQueue, at: number, waitMs: number): void {
     const us = Math.min(2 ** 31 - 1, Math.round(waitMs * 1000));
     Atomics.store(this.slots, this.at(queue, PENDING_SINCE_MS), -1);
+    Atomics.store(this.slots, this.at(queue, LAST_RAN_MS), Math.max(0, Math.round(at - this.epoch)));
     Atomics.add(this.slots, this.at(queue, COUNT), 1);
     Atomics.add(this.slots, this.at(queue, BUCKETS_AT + bucketOf(us)), 1);
     if (us > Atomics.load(this.slots, this.at(queue, MAX_US))) Atomics.store(this.slots, this.at(queue, MAX_US), us);
@@ -70,6 +76,12 @@ export class PoolWaitState {
   pendingSince(queue: PoolQueue): number | undefined {
     const since = Atomics.load(this.slots, this.at(queue, PENDING_SINCE_MS));
     return since < 0 ? undefined : this.epoch + since;
+  }
+
+  /** When the previous task of the queue ran (epoch ms), if one has. */
+  lastRan(queue: PoolQueue): number | null {
+    const at = Atomics.load(this.slots, this.at(queue, LAST_RAN_MS));
+    return at < 0 ? null : this.epoch + at;
   }
 
   summary(queue: PoolQueue): QueueWaitSummary | null {

@@ -22,22 +22,24 @@ export interface PoolEpisode extends StallWindow {
  * apart belong together. When every thread is busy, lookups wait too: a `dns` episode
  * that overlaps a `work` episode is the same starvation of the whole pool, and is
  * merged into it.
+ *
+ * An episode begins when its first long wait's task was submitted, or earlier: the
+ * queue filled up somewhere between the previous task's run (`after`) and then. When
+ * the tracked work in flight fills the queue's threads, it filled when the last of
+ * them was submitted.
  */
-export function poolEpisodes(waits: PoolWaitRecord[], gapMs: number): PoolEpisode[] {
-  const byQueue = queueEpisodes(waits, gapMs);
-  const work = byQueue.filter((e) => e.queue === 'work');
+export function poolEpisodes(waits: PoolWaitRecord[], gapMs: number, work: PoolWorkRecord[] = [], size = 4): PoolEpisode[] {
+  const byQueue = queueEpisodes(waits, gapMs, work, size);
+  const whole = byQueue.filter((e) => e.queue === 'work');
   const dnsOnly: PoolEpisode[] = [];
   for (const episode of byQueue.filter((e) => e.queue === 'dns')) {
-    const whole = work.find((w) => w.start < episode.end && episode.start < w.end);
-    if (!whole) {
-      dnsOnly.push(episode);
-      continue;
-    }
-    absorb(whole, episode);
+    const overlapping = whole.find((w) => w.start < episode.end && episode.start < w.end);
+    if (overlapping) absorb(overlapping, episode);
+    else dnsOnly.push(episode);
   }
   // A merged DNS episode may now reach the next work episode: they are one.
   const merged: PoolEpisode[] = [];
-  for (const episode of work.sort((a, b) => a.start - b.start)) {
+  for (const episode of whole.sort((a, b) => a.start - b.start)) {
     const last = merged.at(-1);
     if (last && episode.start < last.end) absorb(last, episode);
     else merged.push(episode);
@@ -52,7 +54,22 @@ function absorb(into: PoolEpisode, other: PoolEpisode): void {
   into.inProgressAtExit ||= other.inProgressAtExit;
 }
 
-function queueEpisodes(waits: PoolWaitRecord[], gapMs: number): PoolEpisode[] {
+/** libuv runs at most (threads + 1) / 2 DNS lookups at once. */
+function threadsOf(queue: PoolQueue, size: number): number {
+  return queue === 'dns' ? Math.floor((size + 1) / 2) : size;
+}
+
+function onset(wait: PoolWaitRecord, work: PoolWorkRecord[], size: number): number {
+  const threads = threadsOf(wait.queue, size);
+  const starts = work
+    .filter((w) => (wait.queue !== 'dns' || w.operation === DNS_LOOKUP) && w.start <= wait.start && w.end > wait.start)
+    .map((w) => w.start)
+    .sort((a, b) => a - b);
+  if (starts.length < threads) return wait.start;
+  return Math.min(wait.start, Math.max(wait.after ?? -Infinity, starts[threads - 1]!));
+}
+
+function queueEpisodes(waits: PoolWaitRecord[], gapMs: number, work: PoolWorkRecord[], size: number): PoolEpisode[] {
   const episodes: PoolEpisode[] = [];
   for (const wait of [...waits].sort((a, b) => a.start - b.start)) {
     const last = episodes.filter((e) => e.queue === wait.queue).at(-1);
@@ -62,7 +79,8 @@ function queueEpisodes(waits: PoolWaitRecord[], gapMs: number): PoolEpisode[] {
       last.maxWaitMs = Math.max(last.maxWaitMs, waitMs);
       last.inProgressAtExit ||= wait.inProgressAtExit;
     } else {
-      episodes.push({ queue: wait.queue, start: wait.start, end: wait.end, maxWaitMs: waitMs, inProgressAtExit: wait.inProgressAtExit });
+      const start = onset(wait, work, size);
+      episodes.push({ queue: wait.queue, start, end: wait.end, maxWaitMs: waitMs, inProgressAtExit: wait.inProgressAtExit });
     }
   }
   return episodes.sort((a, b) => a.start - b.start);

@@ -161,6 +161,8 @@ export interface PoolWaitRecord {
   queue: PoolQueue;
   /** When the probe task was submitted. */
   start: number;
+  /** When this queue's previous probe task ran: the queue had a free thread then. Null for the first. */
+  after: number | null;
   /** When it ran, or when the process ended while it was still waiting. */
   end: number;
   inProgressAtExit: boolean;
@@ -233,6 +235,9 @@ export type RecordingRecord =
   | ExitRecord;
 
 export const BLOCKED_RECORD_EVERY_MS = 100;
+
+/** The watchdog submits a threadpool probe task to each queue this often (when the previous one has run). */
+export const POOL_PROBE_INTERVAL_MS = 100;
 
 /** Name of the file a process writes into the recording directory. */
 export function recordingFileName(pid: number, nonce: string): string {

@@ -5,7 +5,7 @@ import { causeKey, samplesToParts, type ExactInterval, type StallPart } from '..
 import { NO_SOURCE, type SourceLines } from '../attribution/source';
 import { attributeProbedCall } from '../attribution/stack-to-call-site';
 import type { ProcessRecording, Recording } from '../recording/decode';
-import type { StallRecord } from '../recording/schema';
+import { POOL_PROBE_INTERVAL_MS, type StallRecord } from '../recording/schema';
 import { REPORT_SCHEMA_VERSION, type CallSiteSummary, type ProcessSummary, type Report, type Stall } from './schema';
 import { summarizeSyncIo } from './sync-io';
 
@@ -116,8 +116,8 @@ function exactIntervals(p: ProcessRecording, source: SourceLines): ExactInterval
  * submission to the last one's run, caused by the tracked work in flight then.
  */
 function threadpoolStalls(p: ProcessRecording, source: SourceLines): Stall[] {
-  // The watchdog submits its next probe task 20 ms after the previous one ran.
-  const episodes = poolEpisodes(p.poolWaits, 50);
+  // The watchdog submits a probe task every POOL_PROBE_INTERVAL_MS, when the previous one has run.
+  const episodes = poolEpisodes(p.poolWaits, POOL_PROBE_INTERVAL_MS * 1.5, p.poolWork, p.exit?.threadpoolSize ?? 4);
   return episodes.map((episode) => {
     const window: StallRecord = {
       type: 'stall',

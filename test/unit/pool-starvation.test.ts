@@ -227,3 +227,33 @@ describe('poolEpisodeParts', () => {
     expect(parts[0]!.detail).toBeUndefined();
   });
 });
+
+describe('poolEpisodes: when the starvation began', () => {
+  const wait = (start: number, end: number, after: number | null, queue: 'work' | 'dns' = 'work') =>
+    ({ type: 'poolWait', queue, start, end, after, inProgressAtExit: false }) as const;
+  const work = (start: number, end: number, operation = 'crypto.pbkdf2') =>
+    ({ type: 'poolWork', operation, category: 'crypto', start, end, inProgressAtExit: false, frames: [] }) as const;
+
+  it('the tracked work in flight filled the threads when the last of them was submitted', () => {
+    // Four threads; the fourth hash was submitted at 1030, the probe task at 1080.
+    const pool = [work(1000, 1900), work(1010, 1900), work(1020, 1900), work(1030, 1900), work(1040, 2700)];
+    const [episode] = poolEpisodes([wait(1080, 1900, 990)], 150, pool, 4);
+    expect(episode!.start).toBe(1030);
+    expect(episode!.end).toBe(1900);
+  });
+
+  it('never before the previous probe task ran: the queue had a free thread then', () => {
+    const pool = [work(1000, 1900), work(1010, 1900), work(1020, 1900), work(1030, 1900)];
+    expect(poolEpisodes([wait(1080, 1900, 1050)], 150, pool, 4)[0]!.start).toBe(1050);
+  });
+
+  it('when the tracked work does not fill the threads, from the probe task on', () => {
+    const pool = [work(1000, 1900), work(1010, 1900)];
+    expect(poolEpisodes([wait(1080, 1900, 990)], 150, pool, 4)[0]!.start).toBe(1080);
+  });
+
+  it('DNS lookups fill their queue with half the threads', () => {
+    const lookups = [work(1000, 2500, 'dns.lookup'), work(1001, 2500, 'dns.lookup'), work(1002, 4000, 'dns.lookup')];
+    expect(poolEpisodes([wait(1050, 4000, 990, 'dns')], 150, lookups, 4)[0]!.start).toBe(1001);
+  });
+});
