@@ -1,0 +1,43 @@
+'use strict';
+// Small statistics for benchmark runs: medians over alternated runs, and ratios or
+// differences to bare node computed run pair by run pair (run i of a configuration
+// against run i of bare node, which ran right before it), then summarised.
+
+function sorted(values) {
+  return values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+}
+
+/** Nearest-rank percentile (p in 0..100) of the finite values; NaN when there are none. */
+function percentile(values, p) {
+  const s = sorted(values);
+  if (s.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * s.length);
+  return s[Math.min(s.length - 1, Math.max(0, rank - 1))];
+}
+
+function median(values) {
+  const s = sorted(values);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** { median, min, max, n } of the finite values. */
+function summary(values) {
+  const s = sorted(values);
+  return { median: median(s), min: s.length ? s[0] : NaN, max: s.length ? s[s.length - 1] : NaN, n: s.length };
+}
+
+/** Pairs run i of `values` with run i of `baseline` and combines them with `op`. */
+function paired(values, baseline, op) {
+  const out = [];
+  for (let i = 0; i < Math.min(values.length, baseline.length); i++) {
+    if (Number.isFinite(values[i]) && Number.isFinite(baseline[i])) out.push(op(values[i], baseline[i]));
+  }
+  return out;
+}
+
+const ratios = (values, baseline) => paired(values, baseline, (v, b) => v / b);
+const differences = (values, baseline) => paired(values, baseline, (v, b) => v - b);
+
+module.exports = { percentile, median, summary, ratios, differences };
