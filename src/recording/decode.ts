@@ -108,38 +108,46 @@ function add(into: ProcessRecording, record: RecordingRecord): void {
   switch (record.type) {
     case 'stall':
       into.stalls.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.end);
       break;
     case 'sample':
       into.samples.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
       break;
     case 'blocked':
       into.blocked.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
       break;
     case 'syncCall':
       into.syncCalls.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.start + record.durationMs);
       break;
     case 'poolWork':
       into.poolWork.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.end);
       break;
     case 'poolWait':
       into.poolWaits.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.end);
       break;
     case 'gc':
       into.gcPauses.push(record);
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.start + record.durationMs);
       break;
     case 'exit':
       into.exit = record;
-      into.lastSeenAt = Math.max(into.lastSeenAt, record.at);
       break;
     default:
       // Unknown record types of the same version are skipped: readers stay forward compatible.
-      break;
+      return;
+  }
+  into.lastSeenAt = Math.max(into.lastSeenAt, endOf(record));
+}
+
+/** The last moment a record speaks of: how far its process is known to have run. */
+function endOf(record: Exclude<RecordingRecord, { type: 'process' }>): number {
+  switch (record.type) {
+    case 'sample':
+    case 'blocked':
+    case 'exit':
+      return record.at;
+    case 'syncCall':
+    case 'gc':
+      return record.start + record.durationMs;
+    default:
+      return record.end;
   }
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ProcessRecording, Recording } from '../../src/recording/decode';
-import type { BlockedRecord, ExitRecord, ProcessRecord, RecordedFrame, SampleRecord, StallRecord } from '../../src/recording/schema';
+import type { Recording } from '../../src/recording/decode';
+import type { BlockedRecord, RecordedFrame, SampleRecord, StallRecord } from '../../src/recording/schema';
 import { buildReport, percentile, summarizeCallSites, type RunInfo } from '../../src/report/build-report';
-import { REPORT_SCHEMA_VERSION } from '../../src/report/schema';
+import { REPORT_SCHEMA_VERSION, type Stall } from '../../src/report/schema';
+import { exitRecord, processRecord, processRecording } from './records';
 
 const RUN: RunInfo = {
   command: ['node', '/app/server.js'],
@@ -14,24 +15,6 @@ const RUN: RunInfo = {
   toolVersion: '0.1.0-test',
 };
 
-function processRecord(pid: number, startedAt: number): ProcessRecord {
-  return {
-    type: 'process',
-    recordingVersion: 2,
-    pid,
-    ppid: 1,
-    argv: ['/usr/bin/node', `/app/p${pid}.js`],
-    execArgv: [],
-    cwd: '/app',
-    nodeVersion: 'v20.0.0',
-    startedAt,
-    thresholdMs: 50,
-    heartbeatMs: 10,
-    sampleIntervalMs: 10,
-    syncIoThresholdMs: 1,
-  };
-}
-
 function stallRecord(seq: number, start: number, end: number, extra: Partial<StallRecord> = {}): StallRecord {
   return { type: 'stall', seq, start, end, durationMs: end - start, inProgressAtExit: false, phase: 'run', ...extra };
 }
@@ -40,45 +23,6 @@ function sampleRecord(seq: number, at: number, frames: RecordedFrame[], extra: P
   return { type: 'sample', seq, requestedAt: at - 1, at, frames, ...extra };
 }
 
-function exitRecord(at: number, startedAt: number): ExitRecord {
-  return {
-    type: 'exit',
-    at,
-    durationMs: at - startedAt,
-    exitCode: 0,
-    eventLoopDelay: { minMs: 0.1, p50Ms: 0.2, p90Ms: 1, p99Ms: 300, maxMs: 320 },
-    utilization: 0.46,
-    syncCalls: [],
-    gc: { count: 2, totalMs: 3, maxMs: 2, byKind: { minor: { count: 2, totalMs: 3 } } },
-    threadpoolQueueWait: { work: null, dns: null },
-    threadpoolSize: 4,
-  };
-}
-
-function processRecording(parts: {
-  process: ProcessRecord;
-  stalls?: StallRecord[];
-  samples?: SampleRecord[];
-  blocked?: BlockedRecord[];
-  exit?: ExitRecord;
-  lastSeenAt?: number;
-}): ProcessRecording {
-  const p: ProcessRecording = {
-    file: `/rec/${parts.process.pid}.jsonl`,
-    process: parts.process,
-    stalls: parts.stalls ?? [],
-    samples: parts.samples ?? [],
-    blocked: parts.blocked ?? [],
-    syncCalls: [],
-    poolWork: [],
-    poolWaits: [],
-    gcPauses: [],
-    lastSeenAt: parts.lastSeenAt ?? parts.exit?.at ?? parts.process.startedAt,
-    unreadableLines: 0,
-  };
-  if (parts.exit) p.exit = parts.exit;
-  return p;
-}
 
 const PBKDF2: RecordedFrame[] = [
   { file: 'node:internal/crypto/pbkdf2', line: 65, column: 3, function: 'pbkdf2Sync' },
@@ -296,7 +240,8 @@ describe('summarizeCallSites', () => {
   it('counts each stall cause for its own call site, merging columns', () => {
     const at = (column: number) => ({ file: '/a.js', line: 1, column, function: 'f' });
     const cause = (column: number, durationMs: number) => ({ callSite: at(column), operation: 'op', category: 'js' as const, durationMs, samples: 1, stack: [] });
-    const stall = (durations: Array<[number, number]>) => ({
+    const stall = (durations: Array<[number, number]>): Stall => ({
+      kind: 'event-loop',
       pid: 1,
       start: 0,
       durationMs: 0,

@@ -5,23 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LoopwatchError } from '../../src/errors';
 import { decodeProcessFile, readRecording } from '../../src/recording/decode';
 import { RECORDING_VERSION, type ProcessRecord } from '../../src/recording/schema';
+import * as records from './records';
 
 function processRecord(pid: number, startedAt: number, extra: Partial<ProcessRecord> = {}): ProcessRecord {
-  return {
-    type: 'process',
-    recordingVersion: RECORDING_VERSION,
-    pid,
-    ppid: 1,
-    argv: ['/usr/bin/node', '/app/a.js'],
-    execArgv: [],
-    cwd: '/app',
-    nodeVersion: 'v20.20.2',
-    startedAt,
-    thresholdMs: 50,
-    heartbeatMs: 10,
-    sampleIntervalMs: 10,
-    ...extra,
-  };
+  return records.processRecord(pid, startedAt, { argv: ['/usr/bin/node', '/app/a.js'], nodeVersion: 'v20.20.2', ...extra });
 }
 
 const lines = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -3,7 +3,7 @@ import { poolEpisodeParts, poolEpisodes, type PoolEpisode } from '../../src/attr
 import type { PoolQueue, PoolWaitRecord, PoolWorkRecord, RecordedFrame } from '../../src/recording/schema';
 
 function wait(queue: PoolQueue, start: number, end: number, inProgressAtExit = false): PoolWaitRecord {
-  return { type: 'poolWait', queue, start, end, inProgressAtExit };
+  return { type: 'poolWait', queue, start, after: null, end, inProgressAtExit };
 }
 
 function episode(queue: PoolQueue, start: number, end: number): PoolEpisode {
@@ -232,7 +232,7 @@ describe('poolEpisodes: when the starvation began', () => {
   const wait = (start: number, end: number, after: number | null, queue: 'work' | 'dns' = 'work') =>
     ({ type: 'poolWait', queue, start, end, after, inProgressAtExit: false }) as const;
   const work = (start: number, end: number, operation = 'crypto.pbkdf2') =>
-    ({ type: 'poolWork', operation, category: 'crypto', start, end, inProgressAtExit: false, frames: [] }) as const;
+    ({ type: 'poolWork', operation, category: 'crypto', start, end, inProgressAtExit: false, frames: [] }) satisfies PoolWorkRecord;
 
   it('the tracked work in flight filled the threads when the last of them was submitted', () => {
     // Four threads; the fourth hash was submitted at 1030, the probe task at 1080.

@@ -1,60 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { NO_SOURCE } from '../../src/attribution/source';
 import type { ProcessRecording } from '../../src/recording/decode';
-import type { ExitRecord, ProcessRecord, RecordedFrame, SyncCallRecord, SyncCallTotal } from '../../src/recording/schema';
+import type { RecordedFrame, SyncCallRecord, SyncCallTotal } from '../../src/recording/schema';
 import { summarizeSyncIo } from '../../src/report/sync-io';
+import { exitRecord, processRecord, processRecording } from './records';
 
-function processRecording(
+function recordingOf(
   pid: number,
   syncCalls: SyncCallRecord[],
   totals: SyncCallTotal[] | null,
   syncIoThresholdMs: number | null = 1,
 ): ProcessRecording {
-  const process: ProcessRecord = {
-    type: 'process',
-    recordingVersion: 2,
-    pid,
-    ppid: 1,
-    argv: ['/usr/bin/node', `/app/p${pid}.js`],
-    execArgv: [],
-    cwd: '/app',
-    nodeVersion: 'v20.0.0',
-    startedAt: 1000,
-    thresholdMs: 50,
-    heartbeatMs: 10,
-    sampleIntervalMs: 10,
-    syncIoThresholdMs,
-  };
-  const recording: ProcessRecording = {
-    file: `/rec/${pid}.jsonl`,
-    process,
-    stalls: [],
-    samples: [],
-    blocked: [],
-    syncCalls,
-    poolWork: [],
-    poolWaits: [],
-    gcPauses: [],
-    lastSeenAt: 5000,
-    unreadableLines: 0,
-  };
-  if (totals) recording.exit = exitRecord(totals);
-  return recording;
-}
-
-function exitRecord(syncCalls: SyncCallTotal[]): ExitRecord {
-  return {
-    type: 'exit',
-    at: 5000,
-    durationMs: 4000,
-    exitCode: 0,
-    eventLoopDelay: null,
-    utilization: 0.5,
-    syncCalls,
-    gc: { count: 0, totalMs: 0, maxMs: 0, byKind: {} },
-    threadpoolQueueWait: { work: null, dns: null },
-    threadpoolSize: 4,
-  };
+  const process = processRecord(pid, 1000, { syncIoThresholdMs });
+  const exit = totals ? exitRecord(5000, 1000, { eventLoopDelay: null, utilization: 0.5, syncCalls: totals }) : undefined;
+  return processRecording({ process, syncCalls, lastSeenAt: 5000, ...(exit ? { exit } : {}) });
 }
 
 function site(line: number, fn = 'handler', file = '/app/server.js'): RecordedFrame {
@@ -80,7 +39,7 @@ function runTotal(operation: string, count: number, totalMs: number, maxMs = tot
 
 describe('summarizeSyncIo', () => {
   it('counts only calls made after startup', () => {
-    const p = processRecording(
+    const p = recordingOf(
       1,
       [syncCall('fs.readFileSync', 5, site(10)), syncCall('fs.readFileSync', 50, site(3, 'main'), { phase: 'startup' })],
       [runTotal('fs.readFileSync', 1, 5), runTotal('fs.readFileSync', 9, 80, 50, 'startup')],
@@ -93,7 +52,7 @@ describe('summarizeSyncIo', () => {
   });
 
   it('groups calls by call site and operation, with count, total and max', () => {
-    const p = processRecording(
+    const p = recordingOf(
       1,
       [
         syncCall('fs.readFileSync', 3, site(10)),
@@ -112,15 +71,15 @@ describe('summarizeSyncIo', () => {
   });
 
   it('groups the same call site across processes', () => {
-    const a = processRecording(1, [syncCall('fs.readFileSync', 3, site(10))], null);
-    const b = processRecording(2, [syncCall('fs.readFileSync', 9, site(10))], null);
+    const a = recordingOf(1, [syncCall('fs.readFileSync', 3, site(10))], null);
+    const b = recordingOf(2, [syncCall('fs.readFileSync', 9, site(10))], null);
     const { callSites } = summarizeSyncIo([a, b], NO_SOURCE);
     expect(callSites).toHaveLength(1);
     expect(callSites[0]).toMatchObject({ count: 2, totalMs: 12, maxMs: 9 });
   });
 
   it('lists the modules a require call site loaded, each once', () => {
-    const p = processRecording(
+    const p = recordingOf(
       1,
       [
         syncCall('require', 30, site(44, 'lazy'), { module: './big' }),
@@ -136,20 +95,20 @@ describe('summarizeSyncIo', () => {
   });
 
   it('leaves modules out for operations that name none', () => {
-    const p = processRecording(1, [syncCall('fs.readFileSync', 3, site(10))], null);
+    const p = recordingOf(1, [syncCall('fs.readFileSync', 3, site(10))], null);
     expect(summarizeSyncIo([p], NO_SOURCE).callSites[0]!.modules).toBeUndefined();
   });
 
   it('attributes a call made inside a dependency to the dependency function the program called', () => {
     const call = syncCall('child_process.execFileSync', 120, site(31, 'resolveHost'));
     call.frames = [{ file: '/app/node_modules/dns-sync/index.js', line: 30, column: 20, function: 'resolve' }, site(31, 'resolveHost')];
-    const { callSites } = summarizeSyncIo([processRecording(1, [call], null)], NO_SOURCE);
+    const { callSites } = summarizeSyncIo([recordingOf(1, [call], null)], NO_SOURCE);
     expect(callSites[0]).toMatchObject({ operation: 'dns-sync.resolve', category: 'dns', count: 1 });
     expect(callSites[0]!.callSite?.line).toBe(31);
   });
 
   it("belowThreshold per operation is the exit record's run totals minus the recorded calls", () => {
-    const p = processRecording(
+    const p = recordingOf(
       1,
       [syncCall('fs.readFileSync', 5, site(10)), syncCall('fs.readFileSync', 6, site(10))],
       [runTotal('fs.readFileSync', 202, 611), runTotal('fs.statSync', 40, 8)],
@@ -163,32 +122,32 @@ describe('summarizeSyncIo', () => {
   });
 
   it('leaves out an operation all of whose calls were recorded', () => {
-    const p = processRecording(1, [syncCall('fs.readFileSync', 5, site(10))], [runTotal('fs.readFileSync', 1, 5)]);
+    const p = recordingOf(1, [syncCall('fs.readFileSync', 5, site(10))], [runTotal('fs.readFileSync', 1, 5)]);
     expect(summarizeSyncIo([p], NO_SOURCE).belowThreshold).toEqual([]);
   });
 
   it('two processes with the same operation each subtract their own recorded calls', () => {
     // Process 1: 10 calls, 2 recorded (20 ms) → 8 below, 4 ms. Process 2: 5 calls, none recorded → 5 below, 3 ms.
-    const a = processRecording(
+    const a = recordingOf(
       1,
       [syncCall('fs.readFileSync', 10, site(10)), syncCall('fs.readFileSync', 10, site(10))],
       [runTotal('fs.readFileSync', 10, 24)],
     );
-    const b = processRecording(2, [], [runTotal('fs.readFileSync', 5, 3)]);
+    const b = recordingOf(2, [], [runTotal('fs.readFileSync', 5, 3)]);
     const summary = summarizeSyncIo([a, b], NO_SOURCE);
     expect(summary.belowThreshold).toEqual([{ operation: 'fs.readFileSync', category: 'fs', count: 13, totalMs: 7 }]);
     expect(summary.totals).toEqual({ count: 15, totalMs: 27 });
   });
 
   it("a process's recorded calls do not reduce another process's below-threshold count", () => {
-    const a = processRecording(1, [syncCall('fs.readFileSync', 10, site(10)), syncCall('fs.readFileSync', 10, site(10))], [runTotal('fs.readFileSync', 2, 20)]);
-    const b = processRecording(2, [], [runTotal('fs.readFileSync', 3, 1.5)]);
+    const a = recordingOf(1, [syncCall('fs.readFileSync', 10, site(10)), syncCall('fs.readFileSync', 10, site(10))], [runTotal('fs.readFileSync', 2, 20)]);
+    const b = recordingOf(2, [], [runTotal('fs.readFileSync', 3, 1.5)]);
     expect(summarizeSyncIo([a, b], NO_SOURCE).belowThreshold).toEqual([{ operation: 'fs.readFileSync', category: 'fs', count: 3, totalMs: 1.5 }]);
   });
 
   it('a process without exit record contributes its recorded calls to the totals', () => {
-    const killed = processRecording(1, [syncCall('fs.readFileSync', 10, site(10)), syncCall('zlib.gzipSync', 4, site(12))], null);
-    const exited = processRecording(2, [], [runTotal('fs.readFileSync', 3, 2)]);
+    const killed = recordingOf(1, [syncCall('fs.readFileSync', 10, site(10)), syncCall('zlib.gzipSync', 4, site(12))], null);
+    const exited = recordingOf(2, [], [runTotal('fs.readFileSync', 3, 2)]);
     const summary = summarizeSyncIo([killed, exited], NO_SOURCE);
     expect(summary.totals).toEqual({ count: 5, totalMs: 16 });
     expect(summary.callSites).toHaveLength(2);
@@ -196,12 +155,12 @@ describe('summarizeSyncIo', () => {
   });
 
   it('a process without exit record does not count its startup calls in the totals', () => {
-    const killed = processRecording(1, [syncCall('fs.readFileSync', 10, site(10), { phase: 'startup' })], null);
+    const killed = recordingOf(1, [syncCall('fs.readFileSync', 10, site(10), { phase: 'startup' })], null);
     expect(summarizeSyncIo([killed], NO_SOURCE).totals).toEqual({ count: 0, totalMs: 0 });
   });
 
   it('sorts call sites and below-threshold operations by total time, most first', () => {
-    const p = processRecording(
+    const p = recordingOf(
       1,
       [syncCall('fs.statSync', 2, site(5)), syncCall('fs.readFileSync', 9, site(10))],
       [runTotal('fs.statSync', 100, 50), runTotal('fs.readFileSync', 11, 12)],
@@ -212,14 +171,14 @@ describe('summarizeSyncIo', () => {
   });
 
   it('thresholdMs is that of the processes that had the probes on', () => {
-    const on = processRecording(1, [], [], 1);
-    const off = processRecording(2, [], [], null);
+    const on = recordingOf(1, [], [], 1);
+    const off = recordingOf(2, [], [], null);
     expect(summarizeSyncIo([on, off], NO_SOURCE).thresholdMs).toBe(1);
   });
 
   it('thresholdMs is null when every process had the probes off', () => {
-    const a = processRecording(1, [], [], null);
-    const b = processRecording(2, [], null, null);
+    const a = recordingOf(1, [], [], null);
+    const b = recordingOf(2, [], null, null);
     expect(summarizeSyncIo([a, b], NO_SOURCE).thresholdMs).toBeNull();
   });
 
