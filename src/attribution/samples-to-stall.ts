@@ -100,6 +100,7 @@ export function samplesToParts(
     // Time from samples and time from probes in one part: no longer all exact.
     if (into.exact !== part.exact) delete into.exact;
     if (part.calls && firstPiece) into.calls = (into.calls ?? 0) + part.calls;
+    if (into.detail === undefined && part.detail !== undefined) into.detail = part.detail;
     if (!into.traceId && part.traceId) {
       into.traceId = part.traceId;
       if (part.spanId) into.spanId = part.spanId;
@@ -125,6 +126,7 @@ function mergeModuleLoading(parts: StallPart[]): StallPart[] {
     if (p.category !== 'module' || p.callSite !== null) return true;
     located.durationMs += p.durationMs;
     located.samples += p.samples;
+    located.detail ??= p.detail;
     return false;
   });
 }

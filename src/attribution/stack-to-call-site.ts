@@ -46,19 +46,20 @@ const isLoaderFrame = (frame: Frame) =>
 const isEsmFrame = (frame: Frame) => frame.file?.startsWith('node:internal/modules/esm/') === true;
 
 /**
- * A stack whose blocking code is a module being loaded after startup: its top-level
- * code, or Node's loader itself (reading, parsing, linking). The stack has loader
- * frames outer to the blocking code and no program frame between them, and is not the
- * main module's own evaluation (run_main). It is a `module` stall named for the module
- * loaded (its outermost frame inside the loader) and for the program's line that
- * loaded it, when that line is still on the stack (a sync require, the synchronous
- * part of an import()).
+ * A stack whose blocking code is a module being loaded: its top-level code, or Node's
+ * loader itself (reading, parsing, linking). It is a `module` stall (`require`, or
+ * `import` when the ES module loader is on the stack) at the program's line that loaded
+ * the module when that line is on the stack (a require, the synchronous part of an
+ * import()), else at the module's own frame; `detail` names the module loaded (its
+ * outermost frame inside the loader). Not for the main module's own evaluation
+ * (run_main, with no program line outer to the loader), which is the program's own
+ * startup work.
  */
 function moduleLoading(frames: Frame[], siteIndex: number): Attribution | undefined {
   const loaderAt = frames.findIndex(isLoaderFrame);
-  if (loaderAt < 0 || (siteIndex >= 0 && siteIndex > loaderAt)) return undefined;
-  if (frames.some((f) => f.file === 'node:internal/modules/run_main')) return undefined;
-  const callerAt = frames.findIndex((f, i) => i > loaderAt && ownerOf(f) === 'program');
+  if (loaderAt < 0) return undefined;
+  const callerAt = siteIndex > loaderAt ? siteIndex : frames.findIndex((f, i) => i > loaderAt && ownerOf(f) === 'program');
+  if (callerAt < 0 && frames.some((f) => f.file === 'node:internal/modules/run_main')) return undefined;
   const loaded = frames.slice(0, loaderAt).findLast((f) => ownerOf(f) === 'program' || ownerOf(f) === 'dependency');
   const attribution: Attribution = {
     callSite: callerAt >= 0 ? frames[callerAt]! : loaded ?? null,

@@ -151,7 +151,10 @@ function callSiteLines(site: CallSiteSummary, rank: number, cwd: string, style: 
   const counts = `${plural(site.count, 'stall')}, ${formatMs(site.totalMs)} total, ${formatMs(site.maxMs)} max`;
   const number = `${String(rank).padStart(2)}.`;
   const lines = [`${number} ${style.cyan(where)}`, `    ${style.bold(site.operation)} (${site.category}): ${counts}`];
-  if (site.detail) lines.push(fit(`    ${site.operation === 'require' || site.operation === 'import' ? 'loaded ' : ''}${site.detail}`));
+  if (site.detail) {
+    const loaded = site.category === 'module';
+    lines.push(fit(`    ${loaded ? `loaded ${isAbsolute(site.detail) ? displayPath(site.detail, cwd) : site.detail}` : site.detail}`));
+  }
   return lines;
 }
 

@@ -121,6 +121,7 @@ describe('module loading after startup', () => {
     expect(found, `stalls: ${seen.join('; ')}`).toHaveLength(1);
     expect(found[0]!.stall.category).toBe('module');
     expect(found[0]!.cause).toMatchObject({ operation: 'import', category: 'module' });
+    expect(found[0]!.cause.detail).toMatch(/node_modules\/typescript\//);
     const truth = truthOf(run, 'lazy-import');
     expect(Math.abs(found[0]!.cause.durationMs - truth.ms)).toBeLessThanOrEqual(toleranceMs(truth.ms));
   });

@@ -105,6 +105,44 @@ describe('attributeStack: Node API calls', () => {
   });
 });
 
+describe('attributeStack: module loading', () => {
+  const LOADER = [
+    f('node:internal/modules/cjs/loader', 'Module._compile', 1358, 14),
+    f('node:internal/modules/esm/translators', null, 311, 7),
+    f('node:internal/modules/esm/module_job', 'run', 234, 25),
+    f('node:internal/modules/esm/loader', 'import', 473, 24),
+  ];
+  const TS = f('/app/node_modules/typescript/lib/typescript.js', null, 2000, 1);
+
+  it("a module's top-level code run by import() is an import at the line that imported, naming the module", () => {
+    const user = f('/app/main.mjs', null, 8, 14);
+    const a = attributeStack([f('/app/node_modules/typescript/lib/typescript.js', 'createScanner', 10, 3), TS, ...LOADER, user]);
+    expect(a).toEqual({ callSite: user, operation: 'import', category: 'module', detail: TS.file });
+  });
+
+  it("Node's loader parsing a module, with no line of the program on the stack, is an import without a call site", () => {
+    const a = attributeStack([
+      f('node:internal/deps/cjs-module-lexer/lexer', 'parseSource', 104, 17),
+      f('node:internal/modules/esm/translators', 'cjsPreparseModuleExports', 290, 3),
+      f('node:internal/modules/esm/module_job', '_link', 105, 28),
+    ]);
+    expect(a).toEqual({ callSite: null, operation: 'import', category: 'module' });
+  });
+
+  it("the main module's own top-level work at startup stays the program's own", () => {
+    const main = f('/app/main.js', null, 17, 1);
+    const a = attributeStack([main, f('node:internal/modules/cjs/loader', 'Module._compile', 1358, 14), f('node:internal/modules/run_main', 'executeUserEntryPoint', 135, 12)]);
+    expect(a).toEqual({ callSite: main, operation: '<anonymous>', category: 'js' });
+  });
+
+  it('a require of a module of the program names the require line, not the module\'s own code', () => {
+    const big = f('/app/lib/big.js', null, 5, 3);
+    const user = f('/app/handler.js', 'handle', 12, 10);
+    const a = attributeStack([big, f('node:internal/modules/cjs/loader', 'Module._compile', 1358, 14), f('node:internal/modules/helpers', 'require', 177, 18), user]);
+    expect(a).toMatchObject({ operation: 'require', category: 'module', detail: big.file });
+  });
+});
+
 describe('attributeStack: builtins', () => {
   it('JSON.parse builtin frame → json', () => {
     const user = f('/app/api.js', 'handle', 20, 22);
