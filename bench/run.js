@@ -77,7 +77,8 @@ const NOTES = `## How to read this
 - loopwatch runs through its CLI (\`loopwatch run --quiet --json FILE -- node ...\`), as users run it, so its startup includes a second Node.js process; "agent only" is the preload alone (\`NODE_OPTIONS=--require dist/agent/preload.js\`).
 - Clinic.js Doctor collects only (\`--collect-only\`); its analysis for the detection table is Doctor's own analysis code run headless on the collected data. Doctor names no location: it says whether the run has an event-loop delay issue.
 - Doctor samples the event-loop delay with an unref'd 10 ms timer: a stall that is the last thing a program does is never measured (the late timer never runs before exit), which is why it misses most one-stall fixtures.
-- The detection table counts stalls over the threshold only: markers for other findings (sync-I/O calls, GC pauses, threadpool queueing) count as found only when they also show up as a stall.
+- The detection table matches each marker to a stall over the threshold of the same kind: threadpool markers to threadpool stalls (work that waited for a libuv pool thread; loopwatch's \`kind: 'threadpool'\`), every other marker, GC pauses included, to event-loop stalls. Sync-I/O markers (\`sync-io-handler.js\`: sync I/O below the threshold on purpose, no stall) are matched against loopwatch's sync-I/O section (\`syncIo.callSites\` of its JSON report) instead: found, at the right line, when it lists the marked line. The peers have no such report, so they cannot find them.
+- \`gc-pause.js\` runs as \`node --expose-gc fixtures/gc-pause.js\` under every tool. \`threadpool-dns.js\` is skipped for every tool: it needs the slow-resolver network namespace of test/support/netns.ts (see test/integration/threadpool.test.ts).
 - blocked-at reports the stack where the blocking callback's async resource was created (a setTimeout or listen line), not the blocking line.
 - Autocannon reports latencies in whole milliseconds.
 `;

@@ -3,6 +3,7 @@
 // fixture marks each blocking line with `// stall: <category> <operation> #<label>`
 // and, with LOOPWATCH_FIXTURE_TRUTH set, records how long each blocking call took.
 // For each tool: did it report each stall, and did it name the marked line?
+// (Sync-I/O markers, which mark no stall, are looked up in loopwatch's sync-I/O section.)
 // For loopwatch also: how long after a stall's start its first stack sample came.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -22,6 +23,20 @@ const NOT_STALL_FIXTURES = {
 };
 // Blocks nowhere on purpose: whatever a tool reports there is a false alarm.
 const NEGATIVE_CONTROL = 'quiet.js';
+// Node.js flags a fixture cannot run without, given to every tool's run of it alike
+// (`node --expose-gc fixtures/gc-pause.js`): without them the fixture exits at once.
+const NODE_FLAGS = {
+  'gc-pause.js': ['--expose-gc'],
+};
+// Fixtures that need a setup the bench does not make: skipped for every tool, with the
+// reason printed, rather than counted as misses of a stall that never happened.
+const NEEDS_SETUP = {
+  'threadpool-dns.js': 'needs the slow-resolver network namespace of test/support/netns.ts: see test/integration/threadpool.test.ts',
+};
+// Fixtures whose markers are sync I/O below the stall threshold on purpose: there is no
+// stall to find, so a marker counts as found (at the right line) when the tool's sync-I/O
+// report lists a call site at that line. Only loopwatch has such a report.
+const SYNC_IO_FIXTURES = new Set(['sync-io-handler.js']);
 
 /** `// stall: <category> <operation> #<label>` lines of a file. */
 function readMarkers(file) {
@@ -57,17 +72,26 @@ function expectedStalls(fixture, truth) {
   return expected;
 }
 
+/** 'threadpool' markers are starvation of libuv's pool; every other one blocks the loop. */
+function kindOf(marker) {
+  return marker.category === 'threadpool' ? 'threadpool' : 'event-loop';
+}
+
 /**
- * Pairs expected stalls with reported ones, both in time order, within each process.
- * A reported stall may cover several expected ones when they ran back to back in one
- * callback (two-in-one-callback.js): it must last at least 80 % of their sum.
+ * Pairs expected stalls with reported ones of the same kind (event loop or threadpool),
+ * both in time order, within each process. A reported stall may cover several expected
+ * ones when they ran back to back in one callback (two-in-one-callback.js): it must last
+ * at least 80 % of their sum.
  */
 function matchStalls(expected, stalls) {
-  const byPid = new Map();
+  const cursors = new Map();
   for (const e of expected) {
-    const mine = e.pid === null ? stalls : stalls.filter((s) => s.pid === e.pid);
-    if (!byPid.has(e.pid)) byPid.set(e.pid, { stalls: mine, i: 0, used: 0 });
-    const cursor = byPid.get(e.pid);
+    const kind = kindOf(e.marker);
+    const key = `${e.pid} ${kind}`;
+    // Peers report only callbacks that ran long: event-loop stalls, without a kind.
+    const mine = stalls.filter((s) => (e.pid === null || s.pid === e.pid) && (s.kind ?? 'event-loop') === kind);
+    if (!cursors.has(key)) cursors.set(key, { stalls: mine, i: 0, used: 0 });
+    const cursor = cursors.get(key);
     while (cursor.i < cursor.stalls.length && cursor.stalls[cursor.i].durationMs < 0.8 * (cursor.used + e.ms)) {
       cursor.i++;
       cursor.used = 0;
@@ -78,18 +102,31 @@ function matchStalls(expected, stalls) {
   return expected;
 }
 
+/**
+ * Pairs each expected sync-I/O call with the tool's sync-I/O call site at its marked
+ * line, or null (the report adds calls up by call site and names no process).
+ */
+function matchSyncIo(expected, syncIo) {
+  for (const e of expected) e.syncIo = syncIo.find((c) => c.file === e.marker.file && c.line === e.marker.line) ?? null;
+  return expected;
+}
+
 /** One fixture under one tool: { expected: [...], extra, flagged, note } or { skipped }. */
 async function detectOnce(fixture, config) {
-  const reason = config.skipFixtures?.[fixture.name];
+  const reason = NEEDS_SETUP[fixture.name] ?? config.skipFixtures?.[fixture.name];
   if (reason) return { skipped: reason };
   const runDir = newRunDir('detection');
   try {
     const truthFile = path.join(runDir.dir, 'truth.jsonl');
-    const { argv, env } = invocation(config, [NODE, fixture.file], runDir, { LOOPWATCH_FIXTURE_TRUTH: truthFile });
+    const nodeArgv = [NODE, ...(NODE_FLAGS[fixture.name] ?? []), fixture.file];
+    const { argv, env } = invocation(config, nodeArgv, runDir, { LOOPWATCH_FIXTURE_TRUTH: truthFile });
     const done = await run(argv, { env, cwd: runDir.dir, timeoutMs: RUN_LIMIT_MS });
     if (done.timedOut) return { error: `over ${RUN_LIMIT_MS / 1000} s` };
     const findings = await config.findings(runDir.dir);
-    const expected = matchStalls(expectedStalls(fixture, readJsonLines(truthFile)), findings.stalls ?? []);
+    const wanted = expectedStalls(fixture, readJsonLines(truthFile));
+    const expected = SYNC_IO_FIXTURES.has(fixture.name)
+      ? matchSyncIo(wanted, findings.syncIo ?? [])
+      : matchStalls(wanted, findings.stalls ?? []);
     const matched = new Set(expected.map((e) => e.stall).filter(Boolean));
     const extra = findings.stalls ? findings.stalls.length - matched.size : null;
     return { expected: expected.map((e) => outcome(e, findings)), extra, flagged: findings.flagged, note: findings.note };
@@ -103,6 +140,7 @@ async function detectOnce(fixture, config) {
 /** What a tool said about one expected stall. */
 function outcome(e, findings) {
   const marker = { file: path.relative(ROOT, e.marker.file), line: e.marker.line, category: e.marker.category, label: e.marker.label };
+  if (e.syncIo !== undefined) return syncIoOutcome(e, marker);
   if (findings.stalls === null) {
     // A tool without a stall list (Doctor) either flagged the run or not, and names no line.
     return { marker, ms: e.ms, found: findings.flagged, rightLine: false, named: [] };
@@ -116,6 +154,23 @@ function outcome(e, findings) {
     named: named.map((n) => `${path.relative(ROOT, n.file)}:${n.line}`),
     firstSampleMs: e.stall?.firstSampleMs,
     stallId: e.stall ? `${e.stall.pid} ${e.stall.durationMs}` : undefined,
+  };
+}
+
+/**
+ * What a tool's sync-I/O report said about one marked sync call: found, at the right line,
+ * when it lists that line. A tool without such a report (the peers; Doctor too, flagged or
+ * not, since no stall happened) cannot have seen it.
+ */
+function syncIoOutcome(e, marker) {
+  const site = e.syncIo;
+  return {
+    marker,
+    ms: e.ms,
+    found: Boolean(site),
+    rightLine: Boolean(site),
+    named: site ? [`${path.relative(ROOT, site.file)}:${site.line}`] : [],
+    syncIo: site ? { operation: site.operation, count: site.count, totalMs: site.totalMs } : undefined,
   };
 }
 
@@ -137,7 +192,15 @@ async function runDetection(configs, options) {
       }
     }
   }
-  return { tools: tools.map((t) => t.id), fixtures: fixtures.map((f) => f.name), reps: options.detectionReps, thresholdMs: THRESHOLD_MS, results };
+  return {
+    tools: tools.map((t) => t.id),
+    fixtures: fixtures.map((f) => f.name),
+    // The marked lines, for the table's rows of fixtures no tool ran.
+    markers: Object.fromEntries(fixtures.map((f) => [f.name, f.markers.map((m) => `${m.category} #${m.label} (line ${m.line})`)])),
+    reps: options.detectionReps,
+    thresholdMs: THRESHOLD_MS,
+    results,
+  };
 }
 
 function describe(result) {
@@ -146,7 +209,8 @@ function describe(result) {
   const parts = result.expected.map((e) => {
     const where = e.named.length ? e.named.join(' + ') : 'no location';
     const first = e.firstSampleMs !== undefined ? `, first sample ${e.firstSampleMs === null ? 'none' : `${e.firstSampleMs.toFixed(1)} ms`}` : '';
-    return `#${e.marker.label} ${e.found ? 'found' : 'MISSED'}, ${e.rightLine ? 'right line' : 'wrong line'} (${where})${first}`;
+    const sync = e.syncIo ? `, sync I/O: ${e.syncIo.count} x ${e.syncIo.operation}, ${e.syncIo.totalMs.toFixed(0)} ms` : '';
+    return `#${e.marker.label} ${e.found ? 'found' : 'MISSED'}, ${e.rightLine ? 'right line' : 'wrong line'} (${where})${first}${sync}`;
   });
   if (result.extra) parts.push(`${result.extra} other stall(s)`);
   if (result.expected.length === 0) parts.push(result.flagged ? 'reported a stall (false alarm)' : 'nothing reported');

@@ -1,9 +1,12 @@
 'use strict';
 // What each tool reported about one fixture run, in one shape:
-//   { stalls: [{ pid, durationMs, named: [{ file, line }], firstSampleMs? }] | null,
+//   { stalls: [{ pid, kind?, durationMs, named: [{ file, line }], firstSampleMs? }] | null,
+//     syncIo?: [{ file, line, operation, count, totalMs }],
 //     flagged: boolean, note: string }
 // `named` are the source locations the tool points the user at for that stall;
-// `stalls` is null for a tool that reports no individual stalls (Doctor).
+// `stalls` is null for a tool that reports no individual stalls (Doctor). `kind` is
+// 'threadpool' for starvation of libuv's pool, else absent or 'event-loop'. `syncIo`
+// (loopwatch only) lists the sync calls the tool timed, stalls or not.
 const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
@@ -25,8 +28,9 @@ function readJsonLines(file) {
 }
 
 /**
- * loopwatch: the JSON report's run-phase stalls, each with the call sites of its causes,
- * and from the kept recording the delay from the stall's start to its first stack sample.
+ * loopwatch: the JSON report's run-phase stalls (event-loop and threadpool), each with
+ * the call sites of its causes, and from the kept recording the delay from the stall's
+ * start to its first stack sample; and the call sites of its sync-I/O section.
  */
 function loopwatchFindings(dir) {
   const reportFile = path.join(dir, 'r.json');
@@ -35,11 +39,24 @@ function loopwatchFindings(dir) {
   const firstSamples = firstSampleDelays(path.join(dir, 'rec'));
   const stalls = report.stalls.filter((s) => s.phase === 'run').map((s) => ({
     pid: s.pid,
+    kind: s.kind,
     durationMs: s.durationMs,
     named: unique(s.causes.filter((c) => c.callSite).map((c) => ({ file: toPath(c.callSite.file), line: c.callSite.line }))),
     firstSampleMs: firstSamples.get(`${s.pid} ${s.start}`),
   }));
-  return { stalls, flagged: stalls.length > 0, note: '' };
+  return { stalls, syncIo: syncIoSites(report), flagged: stalls.length > 0, note: '' };
+}
+
+/** The report's sync-I/O call sites (calls of at least --sync-io-threshold, stalls or not). */
+function syncIoSites(report) {
+  // Reports from before schema version 2 have no sync-I/O section.
+  return (report.syncIo?.callSites ?? []).filter((c) => c.callSite).map((c) => ({
+    file: toPath(c.callSite.file),
+    line: c.callSite.line,
+    operation: c.operation,
+    count: c.count,
+    totalMs: c.totalMs,
+  }));
 }
 
 /**

@@ -139,8 +139,10 @@ function detectionTable(detection, configs) {
   const tools = detection.tools.map((id) => configs.find((c) => c.id === id));
   const rows = detection.fixtures.map((fixture) => {
     const cells = tools.map((tool) => detectionCell(detection.results.filter((r) => r.fixture === fixture && r.tool === tool.id)));
+    // From a run when there is one (it has the markers of fixtures/lib/ a child process hit).
     const first = detection.results.find((r) => r.fixture === fixture && r.expected?.length);
-    const markers = first ? [...new Set(first.expected.map((e) => `${e.marker.category} #${e.marker.label} (line ${e.marker.line})`))].join(', ') : '(none: negative control)';
+    const marked = first ? first.expected.map((e) => `${e.marker.category} #${e.marker.label} (line ${e.marker.line})`) : detection.markers?.[fixture] ?? [];
+    const markers = marked.length ? [...new Set(marked)].join(', ') : '(none: negative control)';
     return [fixture, markers, ...cells];
   });
   rows.push(['**all fixtures**', '', ...tools.map((tool) => totalsCell(detection.results.filter((r) => r.tool === tool.id && r.expected)))]);
@@ -158,11 +160,17 @@ function detectionCell(results) {
   }
   const found = expected.filter((e) => e.found).length;
   const right = expected.filter((e) => e.rightLine).length;
-  const named = mostCommon(expected.filter((e) => e.found).map((e) => (e.named.length ? e.named.join(' + ') : 'no location')));
+  const named = mostCommon(expected.filter((e) => e.found).map(namedBy));
   const parts = [`found ${found}/${expected.length}`];
   if (found) parts.push(`right line ${right}/${expected.length}`, `names ${named}`);
   if (failed) parts.push(`${failed} runs failed`);
   return parts.join(', ');
+}
+
+/** Where the tool pointed for one found marker; sync-I/O markers are found in loopwatch's sync-I/O section. */
+function namedBy(e) {
+  const where = e.named.length ? e.named.join(' + ') : 'no location';
+  return e.syncIo ? `${where} (sync-I/O section)` : where;
 }
 
 function totalsCell(results) {
