@@ -114,8 +114,11 @@ export interface SyncCallRecord {
   phase: 'startup' | 'run';
   /** The caller's stack, innermost first. */
   frames: RecordedFrame[];
-  /** For require: the module as the program named it. */
-  module?: string;
+  /**
+   * What the call was about: for require, the module as the program named it; for an
+   * fs call given a path, the path.
+   */
+  target?: string;
 }
 
 /** Every probed call of one operation in one phase, however short (written at exit). */

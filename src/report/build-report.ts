@@ -94,7 +94,7 @@ function exactIntervals(p: ProcessRecording, source: SourceLines): ExactInterval
       category: attribution.category,
       stack,
     };
-    if (call.module !== undefined) interval.detail = call.module;
+    if (call.target !== undefined) interval.detail = call.target;
     if (attribution.viaDependency) interval.viaDependency = true;
     return interval;
   });

@@ -105,8 +105,8 @@ export interface SyncIoCallSite {
   count: number;
   totalMs: number;
   maxMs: number;
-  /** For require: the modules loaded there. */
-  modules?: string[];
+  /** What the calls were about, up to 10: the modules a require loaded, the files an fs call used. */
+  targets?: string[];
 }
 
 export interface CallSiteSummary {

@@ -54,6 +54,9 @@ export function summarizeSyncIo(processes: ProcessRecording[], source: SourceLin
   };
 }
 
+/** Targets kept per call site: enough to recognise them, not a list of every file. */
+const MAX_TARGETS = 10;
+
 function addToSite(sites: Map<string, SyncIoCallSite>, call: SyncCallRecord, source: SourceLines): void {
   const { callSite, operation, category } = attributeProbedCall(call.frames.map(normalizeFrame), call.operation, call.category as Category, source);
   const entry = { callSite, operation, category, count: 0, totalMs: 0, maxMs: 0 };
@@ -61,7 +64,9 @@ function addToSite(sites: Map<string, SyncIoCallSite>, call: SyncCallRecord, sou
   const site: SyncIoCallSite = sites.get(key) ?? entry;
   addTo(site, 1, call.durationMs);
   site.maxMs = Math.max(site.maxMs, call.durationMs);
-  if (call.module !== undefined && !site.modules?.includes(call.module)) site.modules = [...(site.modules ?? []), call.module];
+  if (call.target !== undefined && !site.targets?.includes(call.target) && (site.targets?.length ?? 0) < MAX_TARGETS) {
+    site.targets = [...(site.targets ?? []), call.target];
+  }
   sites.set(key, site);
 }
 

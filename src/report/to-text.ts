@@ -101,10 +101,10 @@ function syncIoLines(syncIo: SyncIoSummary, cwd: string, style: Style): string[]
   const shown = syncIo.callSites.slice(0, DEFAULT_MAX_CALL_SITES);
   shown.forEach((site, i) => {
     const where = site.callSite ? formatLocation(site.callSite, cwd) : 'unknown location';
-    const modules = site.modules ? ` (${site.modules.slice(0, 3).join(', ')}${site.modules.length > 3 ? ', ...' : ''})` : '';
+    const targets = site.targets?.map((t) => (isAbsolute(t) ? displayPath(t, cwd) : t));
     const counts = `${plural(site.count, 'call')}, ${formatMs(site.totalMs)} total, ${formatMs(site.maxMs)} max`;
     lines.push(`${String(i + 1).padStart(2)}. ${style.cyan(where)}`, `    ${style.bold(site.operation)}: ${counts}`);
-    if (modules) lines.push(fit(`    loaded ${modules.slice(2, -1)}`));
+    if (targets) lines.push(fit(`    ${site.category === 'module' ? 'loaded' : 'on'} ${targets.join(', ')}`));
   });
   const hidden = syncIo.callSites.length - shown.length;
   if (hidden > 0) lines.push(`    ... and ${plural(hidden, 'more call site')} (see --json)`);

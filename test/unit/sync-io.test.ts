@@ -82,21 +82,28 @@ describe('summarizeSyncIo', () => {
     const p = recordingOf(
       1,
       [
-        syncCall('require', 30, site(44, 'lazy'), { module: './big' }),
-        syncCall('require', 20, site(44, 'lazy'), { module: 'left-pad' }),
-        syncCall('require', 25, site(44, 'lazy'), { module: './big' }),
+        syncCall('require', 30, site(44, 'lazy'), { target: './big' }),
+        syncCall('require', 20, site(44, 'lazy'), { target: 'left-pad' }),
+        syncCall('require', 25, site(44, 'lazy'), { target: './big' }),
       ],
       null,
     );
     const { callSites } = summarizeSyncIo([p], NO_SOURCE);
     expect(callSites).toHaveLength(1);
     expect(callSites[0]).toMatchObject({ operation: 'require', category: 'module', count: 3, totalMs: 75, maxMs: 30 });
-    expect(callSites[0]!.modules).toEqual(['./big', 'left-pad']);
+    expect(callSites[0]!.targets).toEqual(['./big', 'left-pad']);
   });
 
-  it('leaves modules out for operations that name none', () => {
+  it('leaves targets out for calls that name none (an fs call given a descriptor)', () => {
     const p = recordingOf(1, [syncCall('fs.readFileSync', 3, site(10))], null);
-    expect(summarizeSyncIo([p], NO_SOURCE).callSites[0]!.modules).toBeUndefined();
+    expect(summarizeSyncIo([p], NO_SOURCE).callSites[0]!.targets).toBeUndefined();
+  });
+
+  it('keeps the first ten targets of a call site', () => {
+    const reads = Array.from({ length: 12 }, (_, i) => syncCall('fs.readFileSync', 2, site(10), { target: `/data/f${i}.json` }));
+    const [callSite] = summarizeSyncIo([recordingOf(1, reads, null)], NO_SOURCE).callSites;
+    expect(callSite!.count).toBe(12);
+    expect(callSite!.targets).toEqual(Array.from({ length: 10 }, (_, i) => `/data/f${i}.json`));
   });
 
   it('attributes a call made inside a dependency to the dependency function the program called', () => {

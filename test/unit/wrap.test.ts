@@ -340,20 +340,20 @@ describe('SyncCallProbes.timed', () => {
     expect(first.function).toBe('callerInTest');
   });
 
-  it("takes `module` from the describe callback, given the call's arguments", () => {
+  it("takes `target` from the describe callback, given the call's arguments", () => {
     const { records, probes: p } = probes(0);
     const load = p.timed('require', 'module', (id: string) => ({ id }), (args) => String(args[0])) as (id: string) => unknown;
     load('./big-module');
-    expect(records[0]!.module).toBe('./big-module');
+    expect(records[0]!.target).toBe('./big-module');
   });
 
-  it('leaves `module` out when describe gives undefined or there is no describe', () => {
+  it('leaves `target` out when describe gives undefined or there is no describe', () => {
     const { records, probes: p } = probes(0);
     (p.timed('require', 'module', () => 1, () => undefined) as () => unknown)();
     (p.timed('fs.statSync', 'fs', () => 1) as () => unknown)();
     expect(records).toHaveLength(2);
-    expect('module' in records[0]!).toBe(false);
-    expect('module' in records[1]!).toBe(false);
+    expect('target' in records[0]!).toBe(false);
+    expect('target' in records[1]!).toBe(false);
   });
 
   it('passes `this`, arguments and the return value through', () => {

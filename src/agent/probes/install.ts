@@ -42,7 +42,7 @@ export function installProbes({ sync, pool }: Probes): void {
 
 function installSyncProbes(sync: SyncCallProbes): void {
   for (const name of Object.keys(fs)) {
-    if (name.endsWith('Sync')) replaceFunction(fs, name, (original) => sync.timed(`fs.${name}`, 'fs', original));
+    if (name.endsWith('Sync')) replaceFunction(fs, name, (original) => sync.timed(`fs.${name}`, 'fs', original, pathArgument));
   }
   replaceFunction(fs.realpathSync, 'native', (original) => sync.timed('fs.realpathSync.native', 'fs', original));
   for (const name of CRYPTO_SYNC) replaceFunction(crypto, name, (original) => sync.timed(`crypto.${name}`, 'crypto', original));
@@ -55,6 +55,13 @@ function installSyncProbes(sync: SyncCallProbes): void {
   replaceFunction(Module.prototype, 'require', (original) =>
     sync.timed('require', 'module', original, (args) => (typeof args[0] === 'string' ? args[0] : undefined)),
   );
+}
+
+/** The path an fs call was given (a string or a file: URL), not a descriptor or a buffer. */
+function pathArgument(args: IArguments): string | undefined {
+  const path: unknown = args[0];
+  if (typeof path === 'string') return path;
+  return path instanceof URL ? path.href : undefined;
 }
 
 function installPoolTracking(pool: PoolWorkTracker, sync: SyncCallProbes | undefined): void {

@@ -46,7 +46,8 @@ export class SyncCallProbes {
 
   /**
    * A replacement for `original` that times each outermost call. `describe` names what a
-   * call was about (the module a require loaded), read only for recorded calls.
+   * call was about (the module a require loaded, the file an fs call used), read only
+   * for recorded calls.
    */
   timed(operation: string, category: string, original: AnyFunction, describe?: (args: IArguments) => string | undefined): AnyFunction {
     const op = new SyncOperation(operation, category);
@@ -90,8 +91,8 @@ export class SyncCallProbes {
         phase,
         frames: captureFrames(replacement),
       };
-      const module = args && describe ? describe(args) : undefined;
-      if (module !== undefined) record.module = module;
+      const target = args && describe ? describe(args) : undefined;
+      if (target !== undefined) record.target = target;
       this.sink.record(record);
     } catch {
       // Timing must never break the program's call.
