@@ -56,6 +56,23 @@ export function readRecording(dir: string): Recording {
   return { dir, processes };
 }
 
+/** A process's recording before any record but its process record. */
+export function newProcessRecording(file: string, process: ProcessRecord): ProcessRecording {
+  return {
+    file,
+    process,
+    stalls: [],
+    samples: [],
+    blocked: [],
+    syncCalls: [],
+    poolWork: [],
+    poolWaits: [],
+    gcPauses: [],
+    lastSeenAt: process.startedAt,
+    unreadableLines: 0,
+  };
+}
+
 /** Decodes one process file; undefined when it holds no process record (nothing to report). */
 export function decodeProcessFile(file: string, text: string): ProcessRecording | undefined {
   let current: ProcessRecording | undefined;
@@ -81,19 +98,7 @@ export function decodeProcessFile(file: string, text: string): ProcessRecording 
           `${file} is recording version ${record.recordingVersion}; this loopwatch reads version ${RECORDING_VERSION}`,
         );
       }
-      current = {
-        file,
-        process: record,
-        stalls: [],
-        samples: [],
-        blocked: [],
-        syncCalls: [],
-        poolWork: [],
-        poolWaits: [],
-        gcPauses: [],
-        lastSeenAt: record.startedAt,
-        unreadableLines: 0,
-      };
+      current = newProcessRecording(file, record);
       for (const early of pendingBeforeHeader) add(current, early);
       continue;
     }

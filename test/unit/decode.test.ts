@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LoopwatchError } from '../../src/errors';
+import { caught } from './caught';
 import { decodeProcessFile, readRecording } from '../../src/recording/decode';
 import { RECORDING_VERSION, type ProcessRecord } from '../../src/recording/schema';
 import * as records from './records';
@@ -18,15 +18,6 @@ const SAMPLE = { type: 'sample', seq: 1, requestedAt: 1200, at: 1390, frames: [{
 const BLOCKED = { type: 'blocked', seq: 1, since: 1100, at: 1200 };
 const EXIT = { type: 'exit', at: 2000, durationMs: 1000, exitCode: 0, eventLoopDelay: null, utilization: 0.5 };
 
-function caught(fn: () => unknown): LoopwatchError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(LoopwatchError);
-    return err as LoopwatchError;
-  }
-  throw new Error('expected a LoopwatchError');
-}
 
 describe('decodeProcessFile', () => {
   it('groups records by kind, in file order', () => {

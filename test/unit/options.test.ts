@@ -5,16 +5,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkOutputFile, parseThreshold, resolveTarget, withPreload } from '../../src/cli/options';
 import { LoopwatchError } from '../../src/errors';
+import { caught } from './caught';
 
-function caught(fn: () => unknown): LoopwatchError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(LoopwatchError);
-    return err as LoopwatchError;
-  }
-  throw new Error('expected a LoopwatchError');
-}
 
 const root = mkdtempSync(join(tmpdir(), 'loopwatch-options-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

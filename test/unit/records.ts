@@ -1,4 +1,4 @@
-import type { ProcessRecording } from '../../src/recording/decode';
+import { newProcessRecording, type ProcessRecording } from '../../src/recording/decode';
 import { RECORDING_VERSION, type ExitRecord, type ProcessRecord } from '../../src/recording/schema';
 
 /** Builders of recording records for unit tests: a valid record, with what a test sets. */
@@ -43,16 +43,8 @@ export function processRecording(
   parts: Partial<Omit<ProcessRecording, 'file' | 'process' | 'exit'>> & { process: ProcessRecord; exit?: ExitRecord },
 ): ProcessRecording {
   const p: ProcessRecording = {
-    file: `/rec/${parts.process.pid}.jsonl`,
-    stalls: [],
-    samples: [],
-    blocked: [],
-    syncCalls: [],
-    poolWork: [],
-    poolWaits: [],
-    gcPauses: [],
+    ...newProcessRecording(`/rec/${parts.process.pid}.jsonl`, parts.process),
     lastSeenAt: parts.exit?.at ?? parts.process.startedAt,
-    unreadableLines: 0,
     ...parts,
   };
   if (!parts.exit) delete p.exit;
