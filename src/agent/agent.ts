@@ -8,7 +8,7 @@ import type { AgentConfig } from './config';
 import { debug } from './debug';
 import { Heartbeat } from './heartbeat';
 import { createHeartbeatBuffer, HeartbeatState } from './heartbeat-state';
-import { createPoolWaitBuffer, POOL_QUEUES, PoolWaitState } from './pool-wait-state';
+import { createPoolWaitBuffer, PoolWaitState } from './pool-wait-state';
 import { GcProbe } from './probes/gc';
 import { installProbes } from './probes/install';
 import { PoolWorkTracker } from './probes/pool-work';
@@ -53,16 +53,6 @@ export function startAgent(config: AgentConfig): void {
     sampleIntervalMs: config.sampleIntervalMs,
     syncIoThresholdMs: config.syncIoThresholdMs,
   });
-  const record = (what: string) => (r: RecordingRecord) => guard(`write a ${what} record`, () => writer.write(r));
-
-  const sync =
-    config.syncIoThresholdMs === null
-      ? undefined
-      : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: record('syncCall') });
-  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: record('poolWork') });
-  guard('install the probes', () => installProbes({ sync, pool }));
-  const gc = new GcProbe(record('gc'));
-  guard('observe GC', () => gc.start());
 
   installSampler();
   const buffer = createHeartbeatBuffer();
@@ -82,6 +72,17 @@ export function startAgent(config: AgentConfig): void {
     poolWaitEpoch: startedAt,
   });
 
+  // Last, so that none of the agent's own setup counts as the program's sync calls.
+  const record = (what: string) => (r: RecordingRecord) => guard(`write a ${what} record`, () => writer.write(r));
+  const sync =
+    config.syncIoThresholdMs === null
+      ? undefined
+      : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: record('syncCall') });
+  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: record('poolWork') });
+  guard('install the probes', () => installProbes({ sync, pool }));
+  const gc = new GcProbe(record('gc'));
+  guard('observe GC', () => gc.start());
+
   // The loop drained by itself: a stall that ended just before is complete, not cut short.
   process.on('beforeExit', () => guard('check the last window', () => heartbeat.checkpoint(false)));
   // Detach the watchdog's inspector session before Node reports a fatal exception,
@@ -96,13 +97,7 @@ export function startAgent(config: AgentConfig): void {
       gc.stop();
       pool.flush();
       const at = performance.timeOrigin + performance.now();
-      for (const queue of POOL_QUEUES) {
-        const waitingSince = poolWait.pendingSince(queue);
-        if (waitingSince !== undefined && at - waitingSince > config.thresholdMs) {
-          const after = poolWait.lastRan(queue);
-          writer.write({ type: 'poolWait', queue, start: waitingSince, after, end: at, inProgressAtExit: true });
-        }
-      }
+      for (const wait of poolWait.stillWaiting(at, config.thresholdMs)) writer.write(wait);
       writer.write({
         type: 'exit',
         at,

@@ -1,4 +1,4 @@
-import type { PoolQueue, QueueWaitSummary } from '../recording/schema';
+import type { PoolQueue, PoolWaitRecord, QueueWaitSummary } from '../recording/schema';
 
 /**
  * How long the watchdog's threadpool probe tasks waited, shared by the watchdog (the only
@@ -72,16 +72,20 @@ export class PoolWaitState {
     if (us > Atomics.load(this.slots, this.at(queue, MAX_US))) Atomics.store(this.slots, this.at(queue, MAX_US), us);
   }
 
-  /** Main thread, at exit: since when the task now waiting has waited (epoch ms), if one is. */
-  pendingSince(queue: PoolQueue): number | undefined {
-    const since = Atomics.load(this.slots, this.at(queue, PENDING_SINCE_MS));
-    return since < 0 ? undefined : this.epoch + since;
-  }
-
-  /** When the previous task of the queue ran (epoch ms), if one has. */
-  lastRan(queue: PoolQueue): number | null {
-    const at = Atomics.load(this.slots, this.at(queue, LAST_RAN_MS));
-    return at < 0 ? null : this.epoch + at;
+  /**
+   * Main thread, at exit (`at`, epoch ms): the probe tasks still waiting longer than the
+   * threshold, as the `poolWait` records the watchdog will not get to write.
+   */
+  stillWaiting(at: number, thresholdMs: number): PoolWaitRecord[] {
+    const waits: PoolWaitRecord[] = [];
+    for (const queue of POOL_QUEUES) {
+      const since = Atomics.load(this.slots, this.at(queue, PENDING_SINCE_MS));
+      if (since < 0 || at - (this.epoch + since) <= thresholdMs) continue;
+      const ran = Atomics.load(this.slots, this.at(queue, LAST_RAN_MS));
+      const after = ran < 0 ? null : this.epoch + ran;
+      waits.push({ type: 'poolWait', queue, start: this.epoch + since, after, end: at, inProgressAtExit: true });
+    }
+    return waits;
   }
 
   summary(queue: PoolQueue): QueueWaitSummary | null {

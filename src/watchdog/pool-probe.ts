@@ -23,7 +23,7 @@ import { POOL_PROBE_INTERVAL_MS, type PoolQueue, type PoolWaitRecord } from '../
  * threshold is written at once as a `poolWait` record, with when the queue's previous
  * task ran (it had a free thread then: the starvation began between the two, and the
  * report narrows that down from the work in flight). The task still waiting when the
- * process exits is written by the main thread (see PoolWaitState.pendingSince).
+ * process exits is written by the main thread (see PoolWaitState.stillWaiting).
  *
  * On a machine whose CPUs are all busy, this thread and the pool's threads wait for a
  * CPU as well, and a probe task can come back late with the pool empty. When this
