@@ -6,6 +6,7 @@ import { RecordingWriter } from '../recording/encode';
 import type { WatchdogData } from '../watchdog/watchdog-data';
 import type { AgentConfig } from './config';
 import { debug } from './debug';
+import { DeferredRecords } from './deferred-records';
 import { Heartbeat } from './heartbeat';
 import { createHeartbeatBuffer, HeartbeatState } from './heartbeat-state';
 import { createPoolWaitBuffer, PoolWaitState } from './pool-wait-state';
@@ -55,10 +56,15 @@ export function startAgent(config: AgentConfig): void {
   });
 
   installSampler();
+  const deferred = new DeferredRecords((records) => guard('write the probes\' records', () => writer.writeAll(records)));
   const buffer = createHeartbeatBuffer();
   const state = new HeartbeatState(buffer);
-  const heartbeat = new Heartbeat(state, config.heartbeatMs, config.thresholdMs, (stall) =>
-    guard('write a stall', () => writer.write(stall)),
+  const heartbeat = new Heartbeat(
+    state,
+    config.heartbeatMs,
+    config.thresholdMs,
+    (stall) => guard('write a stall', () => writer.write(stall)),
+    () => guard('write the probes\' records', () => deferred.flush()),
   );
   heartbeat.start();
   const poolWaitBuffer = createPoolWaitBuffer();
@@ -73,18 +79,20 @@ export function startAgent(config: AgentConfig): void {
   });
 
   // Last, so that none of the agent's own setup counts as the program's sync calls.
-  const record = (what: string) => (r: RecordingRecord) => guard(`write a ${what} record`, () => writer.write(r));
-  const sync =
-    config.syncIoThresholdMs === null
-      ? undefined
-      : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: record('syncCall') });
-  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: record('poolWork') });
+  const later = (make: () => RecordingRecord) => deferred.add(make);
+  const sync = config.syncIoThresholdMs === null ? undefined : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: later });
+  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: later });
   guard('install the probes', () => installProbes({ sync, pool }));
-  const gc = new GcProbe(record('gc'));
+  const gc = new GcProbe((pause) => guard('write a gc record', () => writer.write(pause)));
   guard('observe GC', () => gc.start());
 
   // The loop drained by itself: a stall that ended just before is complete, not cut short.
-  process.on('beforeExit', () => guard('check the last window', () => heartbeat.checkpoint(false)));
+  process.on('beforeExit', () =>
+    guard('check the last window', () => {
+      heartbeat.checkpoint(false);
+      deferred.flush();
+    }),
+  );
   // Detach the watchdog's inspector session before Node reports a fatal exception,
   // or Node would add "Waiting for the debugger to disconnect..." to the program's output.
   process.on('uncaughtExceptionMonitor', () => guard('detach', () => state.closeSession(DETACH_TIMEOUT_MS)));
@@ -96,6 +104,7 @@ export function startAgent(config: AgentConfig): void {
       heartbeat.stop();
       gc.stop();
       pool.flush();
+      deferred.flush();
       const at = performance.timeOrigin + performance.now();
       for (const wait of poolWait.stillWaiting(at, config.thresholdMs)) writer.write(wait);
       writer.write({

@@ -31,6 +31,8 @@ export class Heartbeat {
     private readonly intervalMs: number,
     private readonly thresholdMs: number,
     private readonly onStall: StallListener,
+    /** Called after each beat, while the loop is free: work the agent put off until then. */
+    private readonly onBeat: () => void = () => {},
   ) {
     this.lastBeatMs = performance.now();
     this.lastIdleMs = idleTimeMs();
@@ -49,6 +51,7 @@ export class Heartbeat {
 
   private beat(): void {
     this.checkpoint(false);
+    this.onBeat();
   }
 
   /**

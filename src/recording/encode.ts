@@ -21,4 +21,9 @@ export class RecordingWriter {
   write(record: RecordingRecord): void {
     writeSync(this.fd, JSON.stringify(record) + '\n');
   }
+
+  /** Several records in one write. */
+  writeAll(records: RecordingRecord[]): void {
+    if (records.length > 0) writeSync(this.fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
 }

@@ -296,7 +296,7 @@ describe('replaceFunction on real Node.js functions', () => {
 describe('SyncCallProbes.timed', () => {
   function probes(thresholdMs: number) {
     const records: SyncCallRecord[] = [];
-    return { records, probes: new SyncCallProbes({ thresholdMs, record: (r) => records.push(r) }) };
+    return { records, probes: new SyncCallProbes({ thresholdMs, record: (make) => records.push(make()) }) };
   }
 
   it('records a call at or over the threshold with operation, category, phase and duration', () => {
@@ -326,6 +326,18 @@ describe('SyncCallProbes.timed', () => {
     slow();
     expect(records).toHaveLength(1);
     expect(records[0]!.durationMs).toBeGreaterThanOrEqual(20);
+  });
+
+  it('the stack is captured during the call and can be formatted after it returned', () => {
+    const later: Array<() => SyncCallRecord> = [];
+    const p = new SyncCallProbes({ thresholdMs: 0, record: (make) => later.push(make) });
+    const read = p.timed('fs.readFileSync', 'fs', () => 'data') as () => string;
+    function callerInTest(): string {
+      return read();
+    }
+    callerInTest();
+    const record = later[0]!();
+    expect(record.frames[0]).toMatchObject({ file: __filename, function: 'callerInTest' });
   });
 
   it("the recorded stack starts at the caller, in this file", () => {
@@ -509,7 +521,7 @@ describe('PoolWorkTracker.tracked', () => {
 
   function tracker(thresholdMs: number) {
     const records: PoolWorkRecord[] = [];
-    return { records, tracker: new PoolWorkTracker({ thresholdMs, record: (r) => records.push(r) }) };
+    return { records, tracker: new PoolWorkTracker({ thresholdMs, record: (make) => records.push(make()) }) };
   }
 
   type Api = (delayMs: number, value: string, callback: (this: unknown, ...args: unknown[]) => void) => string;

@@ -16,7 +16,8 @@ import { callThrough, shellLike, type AnyFunction } from './wrap';
  */
 export interface PoolWorkSink {
   thresholdMs: number;
-  record(work: PoolWorkRecord): void;
+  /** Takes recorded work; `make` builds the record, formatting its stack (see SyncCallSink). */
+  record(make: () => PoolWorkRecord): void;
 }
 
 interface InFlight {
@@ -81,17 +82,12 @@ export class PoolWorkTracker {
     if (!this.inFlight.delete(work)) return;
     if (end - work.start < this.sink.thresholdMs) return;
     try {
-      const record: PoolWorkRecord = {
-        type: 'poolWork',
-        operation: work.operation,
-        category: work.category,
-        start: work.start,
-        end,
-        inProgressAtExit,
-        frames: framesOf(work.stack),
-      };
-      if (work.target !== undefined) record.target = work.target;
-      this.sink.record(record);
+      this.sink.record(() => {
+        const { operation, category, start, target } = work;
+        const record: PoolWorkRecord = { type: 'poolWork', operation, category, start, end, inProgressAtExit, frames: framesOf(work.stack) };
+        if (target !== undefined) record.target = target;
+        return record;
+      });
     } catch {
       // Tracking must never break the program's callback.
     }

@@ -1,11 +1,12 @@
 import type { SyncCallRecord, SyncCallTotal } from '../../recording/schema';
-import { captureFrames } from '../stack';
+import { framesOf, holdStack } from '../stack';
 import { now, phaseAt, toEpoch } from './clock';
 import { callThrough, shellLike, type AnyFunction } from './wrap';
 
 /**
  * Timing of synchronous calls. Every outermost call is counted; one that took at least the
- * sync-I/O threshold also has its caller's stack captured and is recorded at once.
+ * sync-I/O threshold also has its caller's stack captured, raw (a few microseconds), and
+ * goes to the sink, which formats and writes it after the call.
  * A fast call costs two clock reads (about 85 ns each on
  * the development machine) and a few additions.
  *
@@ -15,7 +16,11 @@ import { callThrough, shellLike, type AnyFunction } from './wrap';
  */
 export interface SyncCallSink {
   thresholdMs: number;
-  record(call: SyncCallRecord): void;
+  /**
+   * Takes a recorded call. `make` builds the record: it formats the caller's stack,
+   * held raw until then, so the sink can do that after the call has returned.
+   */
+  record(make: () => SyncCallRecord): void;
 }
 
 interface Totals {
@@ -82,18 +87,15 @@ export class SyncCallProbes {
       totals.totalMs += durationMs;
       if (durationMs > totals.maxMs) totals.maxMs = durationMs;
       if (durationMs < this.sink.thresholdMs) return;
-      const record: SyncCallRecord = {
-        type: 'syncCall',
-        operation: op.operation,
-        category: op.category,
-        start: toEpoch(start),
-        durationMs,
-        phase,
-        frames: captureFrames(replacement),
-      };
+      const stack = holdStack(replacement);
       const target = args && describe ? describe(args) : undefined;
-      if (target !== undefined) record.target = target;
-      this.sink.record(record);
+      const operation = op.operation;
+      const category = op.category;
+      this.sink.record(() => {
+        const record: SyncCallRecord = { type: 'syncCall', operation, category, start: toEpoch(start), durationMs, phase, frames: framesOf(stack) };
+        if (target !== undefined) record.target = target;
+        return record;
+      });
     } catch {
       // Timing must never break the program's call.
     }
