@@ -67,6 +67,15 @@ export function startAgent(config: AgentConfig): void {
     () => guard('write the probes\' records', () => deferred.flush()),
   );
   heartbeat.start();
+  // Before the watchdog starts: a program that exits at once (node -e 0) then ends before
+  // the watchdog thread, which boots on its own core or in the program's idle time, has
+  // taken much of its CPU. The agent's own setup before this point makes no sync calls.
+  const later = (make: () => RecordingRecord) => deferred.add(make);
+  const sync = config.syncIoThresholdMs === null ? undefined : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: later });
+  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: later });
+  guard('install the probes', () => installProbes({ sync, pool }));
+  const gc = new GcProbe((pause) => guard('write a gc record', () => writer.write(pause)));
+  guard('observe GC', () => gc.start());
   const poolWaitBuffer = createPoolWaitBuffer();
   const poolWait = new PoolWaitState(poolWaitBuffer, startedAt);
   startWatchdog({
@@ -78,13 +87,6 @@ export function startAgent(config: AgentConfig): void {
     poolWaitEpoch: startedAt,
   });
 
-  // Last, so that none of the agent's own setup counts as the program's sync calls.
-  const later = (make: () => RecordingRecord) => deferred.add(make);
-  const sync = config.syncIoThresholdMs === null ? undefined : new SyncCallProbes({ thresholdMs: config.syncIoThresholdMs, record: later });
-  const pool = new PoolWorkTracker({ thresholdMs: config.thresholdMs, record: later });
-  guard('install the probes', () => installProbes({ sync, pool }));
-  const gc = new GcProbe((pause) => guard('write a gc record', () => writer.write(pause)));
-  guard('observe GC', () => gc.start());
 
   // The loop drained by itself: a stall that ended just before is complete, not cut short.
   process.on('beforeExit', () =>
