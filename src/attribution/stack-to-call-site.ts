@@ -1,5 +1,6 @@
 import { builtinOf, isSharedWrapper, nodeModuleOf, packageCategory, type Category } from './categories';
-import { ownerOf, packageOf, type Frame } from './frames';
+import type { SyncCallRecord } from '../recording/schema';
+import { normalizeFrame, ownerOf, packageOf, type Frame } from './frames';
 import { identifierAt, NO_SOURCE, type SourceLines } from './source';
 
 /** Where a stack was blocked, named for people. */
@@ -155,4 +156,23 @@ export function attributeProbedCall(
     return { ...attribution, category: attribution.category === 'js' ? category : attribution.category, viaDependency };
   }
   return { callSite: attribution.callSite, operation, category, viaDependency: false };
+}
+
+/** A recorded sync call, attributed: its stack as reports show it, and what attributeProbedCall says of it. */
+export type AttributedSyncCall = ReturnType<typeof attributeProbedCall> & { stack: Frame[] };
+
+const attributedSyncCalls = new WeakMap<SyncCallRecord, AttributedSyncCall>();
+
+/**
+ * Attributes a recorded sync call once: a stall's causes and the sync I/O section both
+ * ask for the same call.
+ */
+export function attributeSyncCall(call: SyncCallRecord, source: SourceLines = NO_SOURCE): AttributedSyncCall {
+  let attributed = attributedSyncCalls.get(call);
+  if (!attributed) {
+    const stack = call.frames.map(normalizeFrame);
+    attributed = { ...attributeProbedCall(stack, call.operation, call.category as Category, source), stack };
+    attributedSyncCalls.set(call, attributed);
+  }
+  return attributed;
 }

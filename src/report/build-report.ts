@@ -1,9 +1,7 @@
-import type { Category } from '../attribution/categories';
-import { normalizeFrame } from '../attribution/frames';
 import { poolEpisodeParts, poolEpisodes } from '../attribution/pool-starvation';
 import { causeKey, samplesToParts, type ExactInterval, type StallPart } from '../attribution/samples-to-stall';
 import { NO_SOURCE, type SourceLines } from '../attribution/source';
-import { attributeProbedCall } from '../attribution/stack-to-call-site';
+import { attributeSyncCall } from '../attribution/stack-to-call-site';
 import type { ProcessRecording, Recording } from '../recording/decode';
 import { POOL_PROBE_INTERVAL_MS, type StallRecord } from '../recording/schema';
 import { REPORT_SCHEMA_VERSION, type CallSiteSummary, type ProcessSummary, type Report, type Stall } from './schema';
@@ -84,8 +82,7 @@ function processStalls(p: ProcessRecording, thresholdMs: number, source: SourceL
 /** The probed sync calls and the GC pauses of a process: what a stall's time is known exactly for. */
 function exactIntervals(p: ProcessRecording, source: SourceLines): ExactInterval[] {
   const calls = p.syncCalls.map((call): ExactInterval => {
-    const stack = call.frames.map(normalizeFrame);
-    const attribution = attributeProbedCall(stack, call.operation, call.category as Category, source);
+    const { stack, ...attribution } = attributeSyncCall(call, source);
     const interval: ExactInterval = {
       start: call.start,
       end: call.start + call.durationMs,

@@ -1,8 +1,6 @@
-import { normalizeFrame } from '../attribution/frames';
 import { causeKey } from '../attribution/samples-to-stall';
 import type { SourceLines } from '../attribution/source';
-import type { Category } from '../attribution/categories';
-import { attributeProbedCall } from '../attribution/stack-to-call-site';
+import { attributeSyncCall } from '../attribution/stack-to-call-site';
 import type { ProcessRecording } from '../recording/decode';
 import type { SyncCallRecord } from '../recording/schema';
 import type { SyncIoCallSite, SyncIoSummary } from './schema';
@@ -58,7 +56,7 @@ export function summarizeSyncIo(processes: ProcessRecording[], source: SourceLin
 const MAX_TARGETS = 10;
 
 function addToSite(sites: Map<string, SyncIoCallSite>, call: SyncCallRecord, source: SourceLines): void {
-  const { callSite, operation, category } = attributeProbedCall(call.frames.map(normalizeFrame), call.operation, call.category as Category, source);
+  const { callSite, operation, category } = attributeSyncCall(call, source);
   const entry = { callSite, operation, category, count: 0, totalMs: 0, maxMs: 0 };
   const key = causeKey(entry);
   const site: SyncIoCallSite = sites.get(key) ?? entry;
