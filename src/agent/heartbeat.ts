@@ -1,15 +1,24 @@
-import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { DelaySummary, StallRecord } from '../recording/schema';
-import { HeartbeatState } from './heartbeat-state';
+import type { HeartbeatState } from '../contract/heartbeat-state';
+import { DelayHistograms } from './delay-histogram';
+import { phaseAt } from './probes/clock';
 
 export type StallListener = (stall: StallRecord) => void;
 
-const NS_PER_MS = 1e6;
+/** The clocks a heartbeat reads: performance.now(), and the loop's idle time in epoll (ms). */
+export interface HeartbeatClock {
+  nowMs(): number;
+  idleMs(): number;
+}
+
+const NODE_CLOCK: HeartbeatClock = { nowMs: () => performance.now(), idleMs: () => idleTimeMs() };
 
 /**
  * The main thread's heartbeat. A single unref'd interval timer does three jobs:
  * - it tells the watchdog thread that the loop is alive (shared memory);
- * - its lateness is the event-loop delay, recorded in a perf_hooks histogram;
+ * - its lateness is the event-loop delay, recorded in perf_hooks histograms, with and
+ *   without the beats a stall swallowed (delay-histogram.ts);
  * - when it runs late, it measures the stall that delayed it.
  *
  * How a stall is measured: between two beats the loop is either idle (waiting in
@@ -24,7 +33,7 @@ export class Heartbeat {
   private lastBeatMs: number;
   private lastIdleMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly delay: RecordableHistogram = createHistogram();
+  private readonly delay: DelayHistograms;
 
   constructor(
     private readonly state: HeartbeatState,
@@ -33,9 +42,13 @@ export class Heartbeat {
     private readonly onStall: StallListener,
     /** Called after each beat, while the loop is free: work the agent put off until then. */
     private readonly onBeat: () => void = () => {},
+    /** Called with each beat's lateness (ms), for a metric (production mode). */
+    private readonly onDelay?: (lateMs: number) => void,
+    private readonly clock: HeartbeatClock = NODE_CLOCK,
   ) {
-    this.lastBeatMs = performance.now();
-    this.lastIdleMs = idleTimeMs();
+    this.delay = new DelayHistograms(intervalMs);
+    this.lastBeatMs = clock.nowMs();
+    this.lastIdleMs = clock.idleMs();
     this.state.publish(this.seq, this.lastBeatMs);
   }
 
@@ -59,16 +72,15 @@ export class Heartbeat {
    * than the threshold, then opens the next one. Called by each beat and at exit.
    */
   checkpoint(inProgressAtExit: boolean): void {
-    const nowMs = performance.now();
-    const idleMs = idleTimeMs();
+    const nowMs = this.clock.nowMs();
+    const idleMs = this.clock.idleMs();
     const busyMs = nowMs - this.lastBeatMs - (idleMs - this.lastIdleMs);
-    // How late the next beat is (or would have been, at exit). Histograms take positive
-    // integers; a beat that came early counts as 1 ns late.
+    // How late the next beat is (or would have been, at exit).
     const lateMs = nowMs - this.lastBeatMs - this.intervalMs;
-    this.delay.record(Math.max(1, Math.round(lateMs * NS_PER_MS)));
+    this.delay.record(lateMs);
+    this.onDelay?.(Math.max(0, lateMs));
     if (busyMs > this.thresholdMs) {
       const startMs = nowMs - busyMs;
-      const loopStartMs = performance.nodeTiming.loopStart;
       this.onStall({
         type: 'stall',
         seq: this.seq,
@@ -76,7 +88,7 @@ export class Heartbeat {
         end: performance.timeOrigin + nowMs,
         durationMs: busyMs,
         inProgressAtExit,
-        phase: loopStartMs < 0 || startMs < loopStartMs ? 'startup' : 'run',
+        phase: phaseAt(startMs),
       });
     }
     if (!inProgressAtExit) this.state.reopen();
@@ -86,16 +98,19 @@ export class Heartbeat {
     this.state.publish(this.seq, nowMs);
   }
 
+  /**
+   * Opens the current window again from now, leaving out the time since it opened: the
+   * agent's own start (its probes, the watchdog thread: 15 to 70 ms on a loaded 2-core
+   * machine) is loopwatch's cost, not a stall of the program's.
+   */
+  reopenWindow(): void {
+    this.lastBeatMs = this.clock.nowMs();
+    this.lastIdleMs = this.clock.idleMs();
+    this.state.publish(this.seq, this.lastBeatMs);
+  }
+
   delaySummary(): DelaySummary | null {
-    const h = this.delay;
-    if (h.count === 0) return null;
-    return {
-      minMs: h.min / NS_PER_MS,
-      p50Ms: h.percentile(50) / NS_PER_MS,
-      p90Ms: h.percentile(90) / NS_PER_MS,
-      p99Ms: h.percentile(99) / NS_PER_MS,
-      maxMs: h.max / NS_PER_MS,
-    };
+    return this.delay.summary();
   }
 }
 
