@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns';
 import { fstat } from 'node:fs';
-import type { PoolWaitState } from '../agent/pool-wait-state';
+import type { PoolWaitState } from '../contract/pool-wait-state';
+import type { PoolCpuWait } from './pool-cpu-wait';
 import { POOL_PROBE_INTERVAL_MS, type PoolQueue, type PoolWaitRecord } from '../recording/schema';
 
 /**
@@ -18,29 +19,42 @@ import { POOL_PROBE_INTERVAL_MS, type PoolQueue, type PoolWaitRecord } from '../
  *   not take for an address and hands to getaddrinfo, and which the C library answers
  *   itself, without asking a resolver.
  *
- * Every POOL_PROBE_INTERVAL_MS each queue whose previous task has run gets a new one:
- * few enough wake-ups to cost next to nothing, even on one core. A wait over the
+ * Each queue is probed from the program's first use of it on (start()); then every
+ * POOL_PROBE_INTERVAL_MS each queue whose previous task has run gets a new one: few
+ * enough wake-ups to cost next to nothing, even on one core. A wait over the
  * threshold is written at once as a `poolWait` record, with when the queue's previous
  * task ran (it had a free thread then: the starvation began between the two, and the
  * report narrows that down from the work in flight). The task still waiting when the
  * process exits is written by the main thread (see PoolWaitState.stillWaiting).
  *
- * On a machine whose CPUs are all busy, this thread and the pool's threads wait for a
- * CPU as well, and a probe task can come back late with the pool empty. When this
- * thread's own timers ran at least half as late as the task, the wait was the CPU,
- * not the pool: it counts in the percentiles, but is not reported as starvation.
+ * The task's wait is measured here, so it holds whatever kept this thread from taking
+ * the task's callback, and that can have nothing to do with the pool:
+ * - on a machine whose CPUs are all busy, this thread and the pool's threads wait for
+ *   a CPU as well: this thread's own timers then run late too;
+ * - this thread was busy: sampling a stall, opening its inspector session (about 20 ms
+ *   the first time), writing records. In a storm of short stalls (`--threshold 1`, a
+ *   2 ms callback every 3 ms) it is busy most of the time, and every probe task came
+ *   back 2 to 20 ms late from an idle pool: 3 to 8 false starvation episodes a run.
+ * - a pool thread was free, but the host gave it no CPU for a while (pool-cpu-wait.ts):
+ *   at a load average of 7 on 2 cores, 5 to 30 ms.
+ * When this thread's timers ran late, its loop was busy, or a free pool thread waited
+ * for a CPU, for at least half of the task's wait, the wait is not known to be the
+ * pool's: it counts in the percentiles, but is not reported as starvation.
  */
 const NUMERIC_LOCALHOST = '2130706433';
 
 interface Queue {
   name: PoolQueue;
   task: (done: () => void) => void;
+  /** Probed from now on (the program has used this queue). */
+  active: boolean;
   pending: boolean;
   lastRanAt: number | null;
 }
 
 export class PoolProbe {
-  private started = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly queues: Queue[];
 
   constructor(
@@ -50,33 +64,53 @@ export class PoolProbe {
     private readonly now: () => number,
     /** The most this thread's own timers ran late since a time. */
     private readonly ownLatenessSince: (since: number) => number,
+    /** The time this thread's event loop has spent running callbacks, ms, in all (its event-loop utilization's `active`). */
+    private readonly ownBusyMs: () => number,
+    /** The pool's threads, to tell a wait for a CPU from a wait for a thread (Linux). */
+    private readonly poolCpuWait: Pick<PoolCpuWait, 'mark' | 'wokenWaitMsSince'>,
     private readonly write: (record: PoolWaitRecord) => void,
   ) {
     this.queues = [
-      { name: 'work', task: (done) => fstat(fd, done), pending: false, lastRanAt: null },
-      { name: 'dns', task: (done) => lookup(NUMERIC_LOCALHOST, { family: 4 }, done), pending: false, lastRanAt: null },
+      { name: 'work', task: (done) => fstat(fd, done), active: false, pending: false, lastRanAt: null },
+      { name: 'dns', task: (done) => lookup(NUMERIC_LOCALHOST, { family: 4 }, done), active: false, pending: false, lastRanAt: null },
     ];
   }
 
   /**
-   * Starts probing; later calls do nothing. The caller waits for the program's first
-   * turn of the event loop: the first task creates the pool, and a program that sets
-   * UV_THREADPOOL_SIZE in its main module must get the size it asked for.
+   * Starts probing a queue; later calls do nothing. The caller starts a queue once the
+   * program has used the pool (PoolUseState, pool-threads.ts): the pool then exists, with
+   * the size the program gave it (a program that sets UV_THREADPOOL_SIZE in its main
+   * module gets it), and a task submitted now already waits behind the program's work.
    */
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.round();
+  start(queue: PoolQueue): void {
+    const q = this.queues.find((x) => x.name === queue)!;
+    if (q.active || this.stopped) return;
+    q.active = true;
+    this.submit(q);
+    this.timer ??= setTimeout(() => this.round(), POOL_PROBE_INTERVAL_MS);
   }
 
-  /** Submits a task to each queue whose previous one has run. */
+  probing(queue: PoolQueue): boolean {
+    return this.queues.some((q) => q.name === queue && q.active);
+  }
+
+  /** Submits a task to each probed queue whose previous one has run. */
   private round(): void {
-    for (const queue of this.queues) if (!queue.pending) this.submit(queue);
-    setTimeout(() => this.round(), POOL_PROBE_INTERVAL_MS);
+    if (this.stopped) return;
+    for (const queue of this.queues) if (queue.active && !queue.pending) this.submit(queue);
+    this.timer = setTimeout(() => this.round(), POOL_PROBE_INTERVAL_MS);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private submit(queue: Queue): void {
     const start = this.now();
+    const busyAtStart = this.ownBusyMs();
+    const threadsAtStart = this.poolCpuWait.mark();
     queue.pending = true;
     this.state.submitted(queue.name, start);
     queue.task(() => {
@@ -84,10 +118,19 @@ export class PoolProbe {
       const waitMs = end - start;
       queue.pending = false;
       this.state.ran(queue.name, end, waitMs);
-      if (waitMs > this.thresholdMs && this.ownLatenessSince(start) < waitMs / 2) {
+      if (waitMs > this.thresholdMs && isPoolWait(waitMs, [this.ownLatenessSince(start), this.ownBusyMs() - busyAtStart, this.poolCpuWait.wokenWaitMsSince(threadsAtStart)])) {
         this.write({ type: 'poolWait', queue: queue.name, start, after: queue.lastRanAt, end, inProgressAtExit: false });
       }
       queue.lastRanAt = end;
     });
   }
+}
+
+/**
+ * Whether a probe task's wait was the pool's: none of the other things that delay it
+ * (this thread's timers late, its loop busy, a free pool thread waiting for a CPU, in
+ * ms) explains half of it (see PoolProbe).
+ */
+export function isPoolWait(waitMs: number, otherDelaysMs: number[]): boolean {
+  return Math.max(0, ...otherDelaysMs) < waitMs / 2;
 }
