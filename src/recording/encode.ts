@@ -1,9 +1,13 @@
 import * as fs from 'node:fs';
+import { originalOf } from '../contract/own-code';
 import type { RecordingRecord } from './schema';
 
-// Taken before the agent's probes replace fs's sync functions: the agent's own writes
-// are not the program's sync I/O.
-const { openSync, writeSync } = fs;
+// The functions as Node.js has them, whether this module loads before the agent's probes
+// replace them or after (another copy of loopwatch's agent watching this one's process):
+// loopwatch's own writes are never the program's sync I/O.
+const closeSync = originalOf(fs.closeSync);
+const openSync = originalOf(fs.openSync);
+const writeSync = originalOf(fs.writeSync);
 
 /**
  * Appends records to one process's recording file. Used by the agent's main thread
@@ -20,6 +24,10 @@ export class RecordingWriter {
 
   write(record: RecordingRecord): void {
     writeSync(this.fd, JSON.stringify(record) + '\n');
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 
   /** Several records in one write. */
