@@ -16,6 +16,10 @@ export const CATEGORIES = [
   'gc',
   'threadpool',
   'js',
+  /** Native addon code (a .node file's functions), where the package's nature is not known. */
+  'native',
+  /** Not the program: the host did not run the thread (it waited for a CPU, or the process was stopped). */
+  'host',
   'unknown',
 ] as const;
 
@@ -79,12 +83,17 @@ export function builtinOf(name: string): { operation: string; category: Category
 
 /**
  * npm packages whose blocking has a known nature. Everything else running in
- * node_modules takes the category of the Node API it ended up in, or `js`.
+ * node_modules takes the category of the Node API it ended up in, or `js`; a native
+ * addon's own functions not listed here are `native`.
  */
 const PACKAGES: Record<string, Category> = {
   bcryptjs: 'crypto',
   bcrypt: 'crypto',
   argon2: 'crypto',
+  // SQLite reads and writes its database file on the calling thread, page by page, and
+  // syncs it at each commit: a query blocks the loop as a sync file read or write does,
+  // and a budget for sync fs holds it too.
+  'better-sqlite3': 'fs',
   'crypto-js': 'crypto',
   'scrypt-js': 'crypto',
   'node-forge': 'crypto',

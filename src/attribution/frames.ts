@@ -7,6 +7,10 @@ export interface Frame {
   line: number | null;
   column: number | null;
   function: string | null;
+  /** A dependency's method: the class of the object it ran on (RecordedFrame.receiver). */
+  receiver?: string;
+  /** The location in the code that ran, when file, line and column come from a source map. */
+  generated?: { file: string; line: number | null; column: number | null };
 }
 
 /** Whose code a frame runs: Node's own, a dependency's, or the program's. */
@@ -14,16 +18,20 @@ export type FrameOwner = 'node' | 'builtin' | 'dependency' | 'program';
 
 /** ES modules report file: URLs; everything downstream speaks paths. */
 export function normalizeFrame(frame: RecordedFrame): Frame {
-  let file = frame.file;
-  if (file === '') file = null;
-  if (file?.startsWith('file://')) {
-    try {
-      file = fileURLToPath(file);
-    } catch {
-      // Keep the URL as it is.
-    }
+  const normalized: Frame = { file: toPath(frame.file), line: frame.line, column: frame.column, function: frame.function };
+  if (frame.receiver !== undefined) normalized.receiver = frame.receiver;
+  if (frame.generated) normalized.generated = { ...frame.generated, file: toPath(frame.generated.file) ?? frame.generated.file };
+  return normalized;
+}
+
+function toPath(file: string | null): string | null {
+  if (file === '' || file === null) return null;
+  if (!file.startsWith('file://')) return file;
+  try {
+    return fileURLToPath(file);
+  } catch {
+    return file; // Keep the URL as it is.
   }
-  return { file, line: frame.line, column: frame.column, function: frame.function };
 }
 
 export function ownerOf(frame: Frame): FrameOwner {

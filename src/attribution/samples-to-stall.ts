@@ -1,6 +1,8 @@
-import type { SampleRecord } from '../recording/schema';
+import { EXPLICIT_GC_OPERATION, type SampleRecord } from '../recording/schema';
 import type { Category } from './categories';
-import { normalizeFrame, type Frame } from './frames';
+import { MAX_FRAMES } from '../contract/sample';
+import { normalizeFrame, ownerOf, type Frame } from './frames';
+import { heldUpBy } from './late-samples';
 import { attributeResumedSample } from './resumed-after';
 import { attributeStack, ownWork, type Attribution } from './stack-to-call-site';
 import { NO_SOURCE, type SourceLines } from './source';
@@ -16,6 +18,10 @@ export interface StallPart {
   stack: Frame[];
   traceId?: string;
   spanId?: string;
+  /** The trace's flags (1: sampled), so that a span made of the stall can join a sampled trace. */
+  traceFlags?: number;
+  /** When that span started (epoch ms). */
+  spanStart?: number;
   /** The time was measured by a probe (a sync call's own duration, a GC pause), not from samples. */
   exact?: true;
   /** How many probed calls (or pauses) the part adds up. */
@@ -32,6 +38,12 @@ export interface StallWindow {
 export interface SampleTiming {
   /** A sample served this much later than asked was held up by code that does not take interrupts. */
   lateAfterMs: number;
+  /**
+   * How long the blocked thread waited for a CPU between two moments, where the watchdog
+   * read it (Linux): a sample late because the host did not run the thread was not held
+   * up by native code.
+   */
+  runQueueWithin?: (from: number, to: number) => number;
 }
 
 /**
@@ -50,6 +62,13 @@ export interface ExactInterval {
   detail?: string;
   /** A dependency made the call for the program: samples between its calls show the dependency's own work. */
   viaDependency?: boolean;
+  /**
+   * The probe timed a part of a larger operation: the ES loader's read of a module's
+   * source (fs.readFileSync on Node.js 24), around which it parses, links and runs it.
+   */
+  partial?: boolean;
+  /** Takes only the time the other intervals left (cut out after them): the main module's evaluation around its require() calls. */
+  fillsRest?: boolean;
 }
 
 /** A stretch of a stall and what it was spent on. */
@@ -66,7 +85,10 @@ interface Segment {
  * so weighting by time, not by count, gives that call all the time it took. Where two
  * consecutive samples show different work, the change is put halfway between what is
  * known (an error of at most half a sampling interval for JavaScript). The time after
- * the last sample goes to the last sample's part.
+ * the last sample goes to the last sample's part. A sample served late, whose stack
+ * shows only where JavaScript resumed, does not give its wait to that line
+ * (late-samples.ts): the wait goes to the probed call that explains it, or to native
+ * code whose call is not known.
  *
  * Exact intervals then take their own time out of what the samples say: a probed
  * call gets its measured duration, and a GC pause the time the collector ran. Parts
@@ -79,10 +101,11 @@ export function samplesToParts(
   source: SourceLines = NO_SOURCE,
   exact: ExactInterval[] = [],
 ): StallPart[] {
-  let segments = sampleSegments(stall, samples, timing, source);
-  const calls = exact.filter((e) => e.attribution !== null).sort((a, b) => a.start - b.start);
+  let segments = sampleSegments(stall, samples, timing, source, exact);
+  const calls = exact.filter((e) => e.attribution !== null && !e.fillsRest).sort((a, b) => a.start - b.start);
   const pauses = exact.filter((e) => e.attribution === null).sort((a, b) => a.start - b.start);
-  for (const interval of [...calls, ...pauses]) segments = cutOut(segments, interval, stall);
+  const fills = exact.filter((e) => e.fillsRest);
+  for (const interval of [...calls, ...pauses, ...fills]) segments = cutOut(segments, interval, stall);
   const parts = new Map<string, StallPart>();
   // An exact interval may lie in several pieces; its call counts once.
   const counted = new Set<StallPart>();
@@ -104,6 +127,8 @@ export function samplesToParts(
     if (!into.traceId && part.traceId) {
       into.traceId = part.traceId;
       if (part.spanId) into.spanId = part.spanId;
+      if (part.traceFlags !== undefined) into.traceFlags = part.traceFlags;
+      if (part.spanStart !== undefined) into.spanStart = part.spanStart;
     }
   }
   return mergeModuleLoading([...parts.values()].filter((p) => p.durationMs > 0 || p.samples > 0)).sort(
@@ -131,7 +156,47 @@ function mergeModuleLoading(parts: StallPart[]): StallPart[] {
   });
 }
 
-function sampleSegments(stall: StallWindow, samples: SampleRecord[], timing: SampleTiming, source: SourceLines): Segment[] {
+/** A sample's stack and the stretch of the stall it covers. */
+export interface WeightedSample {
+  /** Innermost frame first. */
+  stack: Frame[];
+  from: number;
+  to: number;
+  /** The cause the sample shows (`causeKey`), before probed calls and GC pauses take their exact time. */
+  causeKey: string;
+}
+
+/**
+ * The stall's samples, each with the time it covers, by the same rules samplesToParts
+ * weighs them by (the time since the previous sample, the change of work put halfway,
+ * the rest of the stall to the last sample, a late sample's wait kept from the stack it
+ * resumed in). For profiles of what the samples saw; the exact times of probed calls are
+ * not in it, nor the waits of late samples. Empty when no sample showed JavaScript.
+ */
+export function weighSamples(
+  stall: StallWindow,
+  samples: SampleRecord[],
+  timing: SampleTiming,
+  source: SourceLines = NO_SOURCE,
+  exact: ExactInterval[] = [],
+): WeightedSample[] {
+  return sampleSegments(stall, samples, timing, source, exact)
+    .filter((segment) => segment.part.samples > 0)
+    .map(({ from, to, part }) => ({ stack: part.stack, from, to, causeKey: causeKey(part) }));
+}
+
+/** A part of a sample's, with the OpenTelemetry span the sample saw: the wait and the resumed code ran in one task. */
+function withTrace(part: StallPart, sample: SampleRecord): StallPart {
+  if (sample.traceId) {
+    part.traceId = sample.traceId;
+    if (sample.spanId) part.spanId = sample.spanId;
+    if (sample.traceFlags !== undefined) part.traceFlags = sample.traceFlags;
+    if (sample.spanStart !== undefined) part.spanStart = sample.spanStart;
+  }
+  return part;
+}
+
+function sampleSegments(stall: StallWindow, samples: SampleRecord[], timing: SampleTiming, source: SourceLines, exact: ExactInterval[]): Segment[] {
   // A sample without JavaScript frames (served between two pieces of JavaScript, in
   // Node's C++) says nothing of what ran: its time goes to the next sample that does.
   const inside = samples
@@ -144,32 +209,70 @@ function sampleSegments(stall: StallWindow, samples: SampleRecord[], timing: Sam
   const segments: Segment[] = [];
   let covered = stall.start;
   let last: Segment | undefined;
-  for (const sample of inside) {
+  const outerOf = outerFramesOf(inside, source);
+  for (const [index, sample] of inside.entries()) {
     const stack = sample.frames.map(normalizeFrame);
-    let attribution: Attribution = attributeStack(stack, source);
-    if (sample.at - sample.requestedAt >= timing.lateAfterMs) {
-      attribution = attributeResumedSample(attribution, source) ?? attribution;
-    }
-    const part: StallPart = { ...attribution, durationMs: 0, samples: 1, stack };
-    if (sample.traceId) {
-      part.traceId = sample.traceId;
-      if (sample.spanId) part.spanId = sample.spanId;
-    }
-    if (last && causeKey(last.part) !== causeKey(part)) {
+    // Late, and not because the host left the thread without a CPU meanwhile (a loaded
+    // machine delays the interrupt as native code does, but the resumed stack was running).
+    const hostWaitMs = timing.runQueueWithin?.(sample.requestedAt, sample.at) ?? 0;
+    const late = sample.at - sample.requestedAt - hostWaitMs >= timing.lateAfterMs;
+    let attribution: Attribution = outerOf(index) ?? attributeStack(stack, source, 'entry');
+    if (late) attribution = attributeResumedSample(attribution, source) ?? attribution;
+    const part = withTrace({ ...attribution, durationMs: 0, samples: 1, stack }, sample);
+    // A late sample's wait may belong to something else than the stack it came back with
+    // (late-samples.ts): then the wait goes to that, and the resumed stack has the time
+    // from when it was served.
+    const keys = { previous: last && causeKey(last.part), resumed: causeKey(part) };
+    const held = late ? heldUpBy({ from: sample.requestedAt, to: sample.at }, attribution, stack, keys, exact, timing.lateAfterMs) : undefined;
+    const waited = held ? withTrace({ ...held.attribution, durationMs: 0, samples: 0, stack: held.stack }, sample) : part;
+    if (last && causeKey(last.part) !== causeKey(waited)) {
       // The work changed between the previous sample and this one. A sample served
       // late was held up from about when it was asked by the new work (a native call);
       // before that, when exactly the change came is unknown: split at the midpoint.
-      const newWorkSince = sample.at - sample.requestedAt >= timing.lateAfterMs ? sample.requestedAt : sample.at;
+      const newWorkSince = late ? sample.requestedAt : sample.at;
       const boundary = Math.max(covered, (covered + newWorkSince) / 2);
       last.to = boundary;
       covered = boundary;
     }
-    last = { from: covered, to: sample.at, part };
+    last = { from: covered, to: sample.at, part: waited };
     segments.push(last);
+    if (held) {
+      last = { from: sample.at, to: sample.at, part };
+      segments.push(last);
+    }
     covered = sample.at;
   }
   last!.to = stall.end;
   return segments;
+}
+
+/**
+ * A sample whose stack lost its outermost frames to the capture's limit: the agent says
+ * so; a recording from before it did is known by a stack at the limit less loopwatch's
+ * own frames, one or two.
+ */
+function isCut(sample: SampleRecord): boolean {
+  return sample.cut === true || sample.frames.length >= MAX_FRAMES - 2;
+}
+
+/**
+ * For a sample whose stack was cut at the capture's limit and shows none of the program's
+ * frames (a compiler deep in its checker): the attribution of the nearest uncut sample of
+ * the same stall, the previous one first. Its outer frames, the dependency's entry or the
+ * program's line that called it, were cut off, and the samples of one stall's task share
+ * them: without this, each cut stack's outermost visible frame would be a call site of its
+ * own (tsc's one compile came out as rows at four depths).
+ */
+function outerFramesOf(samples: SampleRecord[], source: SourceLines): (index: number) => Attribution | undefined {
+  const uncut = samples.map((s, i) => (isCut(s) ? -1 : i)).filter((i) => i >= 0);
+  return (index) => {
+    const sample = samples[index]!;
+    if (!isCut(sample) || sample.frames.some((f) => ownerOf(normalizeFrame(f)) === 'program')) return undefined;
+    const before = uncut.filter((i) => i < index).at(-1);
+    const after = uncut.find((i) => i > index);
+    const nearest = before ?? after;
+    return nearest === undefined ? undefined : attributeStack(samples[nearest]!.frames.map(normalizeFrame), source, 'entry');
+  };
 }
 
 /**
@@ -186,8 +289,11 @@ function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow
   const to = Math.min(interval.end, stall.end);
   if (to <= from) return segments;
   const overlapping = segments.filter((s) => s.to > from && s.from < to);
-  // Time inside another exact interval stays with it: a GC pause during a probed call is part of the call.
-  const free = overlapping.filter((s) => !s.part.exact);
+  // Time inside another exact interval stays with it: a GC pause during a probed call is
+  // part of the call. But the collection a global.gc() call asked for is what the call
+  // spent: it takes its own time, with its kind, at the call's line.
+  const yields = (s: Segment) => !s.part.exact || (interval.attribution === null && s.part.operation === EXPLICIT_GC_OPERATION);
+  const free = overlapping.filter(yields);
   const length = free.reduce((sum, s) => sum + Math.min(s.to, to) - Math.max(s.from, from), 0);
   if (length <= 0) return segments;
   const interrupted = free.reduce((a, b) => (Math.min(b.to, to) - Math.max(b.from, from) > Math.min(a.to, to) - Math.max(a.from, from) ? b : a));
@@ -210,16 +316,19 @@ function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow
   const exactKey = causeKey(exactPart);
   const result: Segment[] = [];
   for (const segment of segments) {
-    if (segment.part.exact || segment.to <= from || segment.from >= to) {
+    if (!yields(segment) || segment.to <= from || segment.from >= to) {
       result.push(segment);
       continue;
     }
-    const sameCall = !interval.viaDependency && segment.part.callSite !== null && causeKey(segment.part) === exactKey;
+    // When the probe timed only a part of the operation (the require() inside an import()),
+    // the samples around it are the rest of that operation, not the caller's own work.
+    const sameCall = !interval.viaDependency && !interval.partial && segment.part.callSite !== null && causeKey(segment.part) === exactKey;
     const rest = sameCall ? { ...segment.part, ...ownWork(segment.part.callSite) } : segment.part;
     // The segment's sample is counted once: in the first piece left, or in the interval.
     const before = segment.from < from;
     if (before) result.push({ from: segment.from, to: from, part: rest });
-    if (segment.to > to) result.push({ from: to, to: segment.to, part: before ? { ...rest, samples: 0 } : rest });
+    // (And a timed call cut in two counts once, in the piece before.)
+    if (segment.to > to) result.push({ from: to, to: segment.to, part: before ? { ...rest, samples: 0, ...(rest.calls ? { calls: 0 } : {}) } : rest });
     else if (!before) exactPart.samples += segment.part.samples;
   }
   // Spread over the free stretches it covered, so that other exact intervals see them as taken.
@@ -237,5 +346,20 @@ function cutOut(segments: Segment[], interval: ExactInterval, stall: StallWindow
  */
 export function causeKey(cause: { callSite: Frame | null; operation: string }): string {
   const site = cause.callSite;
-  return site ? `${site.file ?? ''}:${site.line ?? ''}:${site.function ?? ''}|${cause.operation}` : `|${cause.operation}`;
+  return site ? `${siteKey(site)}|${cause.operation}` : `|${cause.operation}`;
+}
+
+/** A line of code: file, line and function (the column left out, as causeKey leaves it out). */
+function siteKey(site: Frame): string {
+  return `${site.file ?? ''}:${site.line ?? ''}:${site.function ?? ''}`;
+}
+
+/**
+ * The row a cause belongs to in every table of call sites (the report's, the HTML
+ * page's, the gate's offenders): one row per line of code, whatever it spent its time
+ * on there (a probed call, the JavaScript around it, a GC pause that interrupted it),
+ * split inside the row. Causes with no line are one row per operation.
+ */
+export function callSiteRowKey(cause: { callSite: Frame | null; operation: string }): string {
+  return cause.callSite ? siteKey(cause.callSite) : `|${cause.operation}`;
 }

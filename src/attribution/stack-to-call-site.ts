@@ -15,12 +15,24 @@ export interface Attribution {
 }
 
 /**
+ * Which dependency frame is the call site of a stack with none of the program's frames
+ * (a dependency's command-line tool, eslint or tsc, run as the main module):
+ * - 'entry', for stack samples: its outermost, where the dependency's code was entered.
+ *   Every sample of one long stall in the dependency shares it, so the stall is one cause
+ *   there (the report lists its hottest functions below it), not one per function the
+ *   samples happened to land in (135 causes of ~50 ms for one 6.66 s eslint stall).
+ * - 'innermost', for probed calls: the dependency's line that made the call.
+ */
+export type DependencySite = 'entry' | 'innermost';
+
+/**
  * Attributes one stack (innermost frame first).
  *
  * - callSite: the first frame in the program's own code, skipping Node internals,
  *   builtins and node_modules. A stack that never reaches the program's code (npm's
- *   own startup, say) is attributed to its first dependency frame, and one with only
- *   Node's frames to its first frame with a file.
+ *   own startup, say) is attributed to a dependency frame (`withoutProgram`), and one with only
+ *   Node's frames to no line at all (nodeInternals): never an internal frame presented
+ *   as the program's line.
  * - operation: the outermost thing that call site called. A dependency is named by
  *   package and the function the program called (`bcryptjs.hashSync`); Node's API by
  *   module and function (`fs.readFileSync`); a builtin by its name (`JSON.parse`).
@@ -29,17 +41,38 @@ export interface Attribution {
  * - category: a known package's nature, else the Node API family found in the
  *   callees, else the builtin's, else `js`.
  */
-export function attributeStack(frames: Frame[], source: SourceLines = NO_SOURCE): Attribution {
+export function attributeStack(frames: Frame[], source: SourceLines = NO_SOURCE, withoutProgram: DependencySite = 'innermost'): Attribution {
   if (frames.length === 0) return { callSite: null, operation: 'unknown', category: 'unknown' };
   let siteIndex = frames.findIndex((frame) => ownerOf(frame) === 'program');
-  if (siteIndex < 0) siteIndex = frames.findIndex((frame) => ownerOf(frame) === 'dependency');
-  // Only Node's own frames (a sample served while Node itself was busy): the innermost
-  // frame with a location is all that can be said.
-  if (siteIndex < 0) siteIndex = frames.findIndex((frame) => frame.file !== null);
+  if (siteIndex < 0) {
+    siteIndex = withoutProgram === 'entry' ? frames.findLastIndex((frame) => ownerOf(frame) === 'dependency') : frames.findIndex((frame) => ownerOf(frame) === 'dependency');
+  }
   const loading = moduleLoading(frames, siteIndex);
   if (loading) return loading;
-  if (siteIndex < 0) return attributeCallees(null, frames, source);
+  if (siteIndex < 0) return nodeInternals(frames, source);
   return attributeCallees(frames[siteIndex]!, frames.slice(0, siteIndex), source);
+}
+
+/**
+ * A stack with none of the program's frames nor a dependency's: Node.js running its own
+ * JavaScript (a saturated server's stream and HTTP parser callbacks, the bootstrap of a
+ * process). No line is the program's, so none is named: the call site is null (reports
+ * say "no program frame: in Node.js internals"), and the operation says what Node was
+ * running, by its public module where it belongs to a known family (`fs.writeSync`),
+ * else its innermost function and file (`onwrite (node:internal/streams/writable)`).
+ */
+function nodeInternals(frames: Frame[], source: SourceLines): Attribution {
+  const running = frames.find((frame) => frame.file !== null);
+  if (!running) return attributeCallees(null, frames, source);
+  // The outermost frame of a known family is the public call Node's code made (onwrite's fs.writeSync).
+  const call = frames.findLast((frame) => frame.file !== null && nodeModuleOf(frame.file) !== undefined);
+  const family = call && nodeModuleOf(call.file!);
+  if (call && family && family.category !== 'module') {
+    return { callSite: null, operation: `${family.module}.${call.function ?? '<anonymous>'}`, category: family.category };
+  }
+  const builtin = frames.length > 0 && frames[0]!.file === null ? builtinOf(frames[0]!.function ?? '') : undefined;
+  if (builtin) return { callSite: null, operation: builtin.operation, category: builtin.category };
+  return { callSite: null, operation: `${running.function ?? '<anonymous>'} (${running.file})`, category: 'js' };
 }
 
 const isLoaderFrame = (frame: Frame) =>
@@ -79,9 +112,12 @@ function attributeCallees(callSite: Frame | null, callees: Frame[], source: Sour
   const owner = ownerOf(outermost);
   if (owner === 'dependency') {
     const pkg = packageOf(outermost.file!)!;
+    // A method names its class: express's res.json is `express.ServerResponse.json`, not
+    // `express.json`, which is the body parser the package exports under that name.
+    const method = outermost.receiver === undefined ? '' : `${outermost.receiver}.`;
     return {
       callSite,
-      operation: `${pkg}.${outermost.function ?? '<anonymous>'}`,
+      operation: `${pkg}.${method}${outermost.function ?? '<anonymous>'}`,
       category: packageCategory(pkg) ?? category ?? 'js',
     };
   }
@@ -158,6 +194,36 @@ export function attributeProbedCall(
   return { callSite: attribution.callSite, operation, category, viaDependency: false };
 }
 
+/**
+ * Names a timed call into a native addon (SyncCallRecord.addon) from its caller's stack.
+ * The program called the addon's binding either directly (`stmt.run()` on
+ * better-sqlite3's native Statement: the binding's own name, `better-sqlite3.Statement.run`)
+ * or through the package's own JavaScript (bcrypt's `hashSync` calls the binding's
+ * `encrypt_sync`): then what the program called is named (`bcrypt.hashSync`), and the
+ * wrapper is to the binding what Node's JavaScript is to its C++, so the call is the
+ * program's own (`viaDependency: false`). A call made through another package (an ORM
+ * over better-sqlite3) is named after that package, as attributeProbedCall names any
+ * call a dependency made. The category is the probe's: the addon package's nature, or
+ * `native`.
+ */
+export function attributeAddonCall(
+  stack: Frame[],
+  operation: string,
+  category: Category,
+  addon: string,
+  source: SourceLines = NO_SOURCE,
+): Attribution & { viaDependency: boolean } {
+  const attribution = attributeStack(stack, source);
+  if (attribution.category === 'module' || attribution.callSite === null) return attributeProbedCall(stack, operation, category, source);
+  const callees = stack.slice(0, Math.max(0, stack.indexOf(attribution.callSite)));
+  const packages = callees.filter((f) => ownerOf(f) === 'dependency').map((f) => packageOf(f.file!)!);
+  if (packages.some((pkg) => pkg !== addon)) return attributeProbedCall(stack, operation, category, source);
+  // The outermost frame of the addon's package is the function the program called.
+  const wrapper = callees.findLast((f) => ownerOf(f) === 'dependency');
+  const called = wrapper ? `${addon}.${wrapper.function ?? '<anonymous>'}` : operation;
+  return { callSite: attribution.callSite, operation: called, category, viaDependency: false };
+}
+
 /** A recorded sync call, attributed: its stack as reports show it, and what attributeProbedCall says of it. */
 export type AttributedSyncCall = ReturnType<typeof attributeProbedCall> & { stack: Frame[] };
 
@@ -171,7 +237,12 @@ export function attributeSyncCall(call: SyncCallRecord, source: SourceLines = NO
   let attributed = attributedSyncCalls.get(call);
   if (!attributed) {
     const stack = call.frames.map(normalizeFrame);
-    attributed = { ...attributeProbedCall(stack, call.operation, call.category as Category, source), stack };
+    const category = call.category as Category;
+    const named =
+      call.addon !== undefined
+        ? attributeAddonCall(stack, call.operation, category, call.addon, source)
+        : attributeProbedCall(stack, call.operation, category, source);
+    attributed = { ...named, stack };
     attributedSyncCalls.set(call, attributed);
   }
   return attributed;
