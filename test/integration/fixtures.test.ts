@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Stall, StallCause } from '../../src/report/schema';
-import { FIXTURES, readMarkers, runCli, toleranceMs, type Marker } from './run-cli';
+import { FIXTURES, readMarkers, runCli, sampledToleranceMs, toleranceMs, type Marker } from './run-cli';
 
 /**
  * Every fixture blocks in a known way, on lines marked `// stall: <category> <operation> #<label>`,
@@ -28,6 +28,7 @@ const CASES: Array<{ fixture: string; markerFiles?: string[]; exitCode?: number 
   { fixture: 'esm-pbkdf2.mjs' },
   { fixture: 'two-in-one-callback.js' },
   { fixture: 'worker-threads.js' },
+  { fixture: 'worker-stall.js' },
   { fixture: 'child-node.js', markerFiles: ['lib/child-stall.js'] },
   { fixture: 'crash-in-stall.js', exitCode: 1 },
   { fixture: 'exit-in-stall.js' },
@@ -37,7 +38,9 @@ const CASES: Array<{ fixture: string; markerFiles?: string[]; exitCode?: number 
 function causesAt(stalls: Stall[], marker: Marker): Array<{ stall: Stall; cause: StallCause }> {
   const found: Array<{ stall: Stall; cause: StallCause }> = [];
   for (const stall of stalls) {
-    const cause = stall.causes.find((c) => c.callSite?.file === marker.file && c.callSite.line === marker.line);
+    const atLine = stall.causes.filter((c) => c.callSite?.file === marker.file && c.callSite.line === marker.line);
+    // A GC pause during the call is a cause at the same line too: the call is the other one.
+    const cause = atLine.find((c) => c.category !== 'gc') ?? atLine[0];
     if (cause) found.push({ stall, cause });
   }
   return found;
@@ -66,8 +69,21 @@ describe('each fixture is attributed to its marked lines', () => {
           expect(cause.operation).toBe(marker.operation);
           expect(cause.category).toBe(marker.category);
           expect(stall.pid).toBe(truth.pid);
-          expect(Math.abs(cause.durationMs - truth.ms), `duration ${cause.durationMs} vs truth ${truth.ms}`).toBeLessThanOrEqual(
-            toleranceMs(truth.ms),
+          expect(stall.threadId).toBe(truth.threadId);
+          // The fixture times its line's statement: the call, the GC pauses during it and
+          // the line's own JavaScript around it. loopwatch gives the pauses causes of their
+          // own at that line (gc.minor, ...): they are the line's time (under load a minor GC
+          // in bcryptjs.hashSync took 84 ms of a 1.3 s call). For a probed call, the
+          // JavaScript placed at its line is what ran after the call returned, up to the
+          // next sample (the rest of the handler, its caller's), after the fixture's clock
+          // stopped: the call's truth is the call and its GC pauses.
+          const exactCall = stall.causes.some((c) => c.exact && c.operation === marker.operation && c.callSite?.line === marker.line);
+          const atLine = stall.causes.filter(
+            (c) => c.callSite?.file === marker.file && c.callSite.line === marker.line && (!exactCall || c.operation === marker.operation || c.category === 'gc'),
+          );
+          const lineMs = atLine.reduce((sum, c) => sum + c.durationMs, 0);
+          expect(Math.abs(lineMs - truth.ms), `duration ${lineMs} (${atLine.map((c) => `${c.operation} ${c.durationMs}`).join(' + ')}) vs truth ${truth.ms}`).toBeLessThanOrEqual(
+            exactCall ? toleranceMs(truth.ms) : sampledToleranceMs(truth.ms),
           );
           if (truth.traceId) {
             expect(stall.traceId).toBe(truth.traceId);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stall } from '../../src/report/schema';
 import { createResolverNamespace, resolverNamespaceUnavailable, type ResolverNamespace } from '../support/netns';
-import { FIXTURES, readMarkers, runCli, toleranceMs, type CliRun } from './run-cli';
+import { libuvNamesThreads } from '../../src/watchdog/pool-threads';
+import { FIXTURES, readMarkers, runCli, toleranceMs, type CliRun, type Truth } from './run-cli';
 
 /**
  * Threadpool starvation: work waiting for a libuv pool thread while the event loop is
@@ -45,6 +46,52 @@ describe('threadpool starvation', () => {
     expect(run.report!.processes[0]!.threadpool!.size).toBe(4);
     expect(run.stderr).toContain('threadpool starved 1 time');
     expect(run.stderr).toContain('crypto.pbkdf2: 8 calls in flight');
+  });
+
+  it('by work loopwatch does not track (webcrypto), the first use of the pool: seen by the threads the pool adds', () => {
+    const run = runCli(['run', 'fixtures/pool/untracked-work.js']);
+    expect(run.status).toBe(0);
+    const waits = run.truth.filter((t) => t.label === 'pool-wait');
+    expect(waits, 'fixture recorded #pool-wait').toHaveLength(1);
+    const episodes = threadpoolStalls(run);
+    expect(episodes, 'one starvation episode').toHaveLength(1);
+    const episode = episodes[0]!;
+    expect(episode.queue).toBe('work');
+    expect(episode.causes.map((c) => c.operation)).toEqual(['untracked threadpool work']);
+    // No tracked work tells when the pool filled: the episode starts when the probe's
+    // task was submitted, within a check (100 ms) of the pool's threads appearing.
+    const waited = waits[0]!.ms;
+    expect(episode.durationMs, `starved ${episode.durationMs} vs ${waited}`).toBeLessThanOrEqual(waited + toleranceMs(waited));
+    expect(episode.durationMs, `starved ${episode.durationMs} vs ${waited}`).toBeGreaterThan(waited - 150);
+  });
+
+  it('a program that never uses the pool: loopwatch does not start it either', () => {
+    const run = runCli(['run', 'fixtures/pool/never-used.js']);
+    expect(run.status).toBe(0);
+    const [seen] = run.truth.filter((t) => t.label === 'pool') as Array<Truth & { threadsAtStart: number; threadsAtEnd: number; libuvWorkers: number }>;
+    expect(seen, 'fixture recorded #pool').toBeDefined();
+    // Where libuv names its threads (1.50 and later), none of them is the pool's; before,
+    // the program ends with the threads it began with (the watchdog's among them).
+    if (libuvNamesThreads(process.versions.uv)) expect(seen!.libuvWorkers).toBe(0);
+    else expect(seen!.threadsAtEnd).toBe(seen!.threadsAtStart);
+    expect(run.report!.processes[0]!.threadpool!.queueWait).toEqual({ work: null, dns: null });
+    // The stall it has was sampled: the watchdog ran, only its pool probes did not.
+    expect(run.report!.stalls.filter((s) => s.kind === 'event-loop' && s.phase === 'run').map((s) => s.operation)).toEqual(['spin']);
+  });
+
+  it('never in a storm of short stalls at --threshold 1, with the pool idle', () => {
+    // A 2 ms callback every 3 ms keeps the watchdog sampling all the time; the pool has
+    // nothing to do after one fs.stat (so that it is probed). Each run of this once reported 3 to 8 starvation episodes.
+    for (let i = 0; i < 2; i++) {
+      const run = runCli(['run', '--threshold', '1', 'fixtures/storm-small.js']);
+      expect(run.status).toBe(0);
+      expect(run.truth.find((t) => t.label === 'callbacks')?.ms).toBeGreaterThan(100);
+      expect(run.report!.stalls.filter((s) => s.kind === 'event-loop').length).toBeGreaterThan(50);
+      // The pool was probed all along: the storm's tasks were timed, none of them starvation.
+      expect(run.report!.processes[0]!.threadpool!.queueWait.work).not.toBeNull();
+      expect(threadpoolStalls(run).map((e) => `${e.durationMs} ms: ${e.operation}`)).toEqual([]);
+      expect(run.stderr).not.toContain('threadpool starved');
+    }
   });
 
   const unavailable = resolverNamespaceUnavailable();

@@ -7,6 +7,7 @@ import { exitRecord, processRecord, processRecording } from './records';
 
 const RUN: RunInfo = {
   command: ['node', '/app/server.js'],
+  cwd: '/app',
   thresholdMs: 50,
   startedAt: 900,
   durationMs: 5000,
@@ -117,6 +118,44 @@ describe('buildReport', () => {
     expect(report.callSites[0]!.category).toBe('crypto');
   });
 
+  it('says which processes each call site blocked, most time first', () => {
+    expect(report.callSites.map((c) => c.processes)).toEqual([
+      [{ pid: 100, count: 3, totalMs: 450, maxMs: 300 }],
+      [{ pid: 100, count: 1, totalMs: 150, maxMs: 150 }],
+      [{ pid: 200, count: 1, totalMs: 80, maxMs: 80 }],
+    ]);
+    // One call site in two processes: the one it blocked longer first.
+    const both = buildReport({ dir: '/rec', processes: [p100, processRecording({ ...p200, samples: [sampleRecord(7, 1579, PBKDF2)] })] }, RUN);
+    expect(both.callSites[0]!.processes).toEqual([
+      { pid: 100, count: 3, totalMs: 450, maxMs: 300 },
+      { pid: 200, count: 1, totalMs: 80, maxMs: 80 },
+    ]);
+  });
+
+  it("marks processes by role, and the command's own process from the run's pid", () => {
+    const tree = [
+      processRecord(10, 0, { argv: ['/usr/bin/node', '/usr/bin/npm', 'test'] }),
+      processRecord(12, 1, { ppid: 11, argv: ['/usr/bin/node'], execArgv: ['--test'] }),
+      processRecord(13, 2, { ppid: 12, argv: ['/usr/bin/node', '/app/test/a.test.js'] }),
+      processRecord(14, 3, { ppid: 11, argv: ['/usr/bin/node', '/app/node_modules/.bin/vitest', 'run'] }),
+      processRecord(15, 4, { ppid: 14, argv: ['/usr/bin/node', '/app/node_modules/vitest/dist/workers/forks.js'] }),
+      processRecord(16, 5, { ppid: 11, argv: ['/usr/bin/node', '/app/server.js'] }),
+      processRecord(17, 6, { ppid: 11, argv: ['/usr/bin/node'], execArgv: ['--test', '--test-isolation=none'] }),
+    ].map((process) => processRecording({ process, exit: exitRecord(100, 0) }));
+    const r = buildReport({ dir: '/rec', processes: tree }, { ...RUN, commandPid: 10 });
+    expect(r.processes.map((p) => [p.pid, p.role, p.firstProcess])).toEqual([
+      [10, 'package-manager', true],
+      [12, 'test-runner', false],
+      [13, 'test-worker', false],
+      [14, 'test-runner', false],
+      [15, 'test-worker', false],
+      [16, null, false],
+      // Tests run in the runner's own process: it is not only the tooling.
+      [17, null, false],
+    ]);
+    expect(r.processes[1]!.execArgv).toEqual(['--test']);
+  });
+
   it('totals stalls and blocked time', () => {
     expect(report.totals).toEqual({
       stalls: 4,
@@ -134,15 +173,30 @@ describe('buildReport', () => {
       pid: 100,
       ppid: 1,
       argv: ['/usr/bin/node', '/app/p100.js'],
+      execArgv: [],
+      role: null,
+      firstProcess: false,
       startedAt: 1000,
       durationMs: 3000,
       endedBy: 'exit',
       exitCode: 0,
+      figuresAt: 4000,
       eventLoopDelay: { minMs: 0.1, p50Ms: 0.2, p90Ms: 1, p99Ms: 300, maxMs: 320 },
       utilization: 0.46,
       gc: { count: 2, totalMs: 3, maxMs: 2, byKind: { minor: { count: 2, totalMs: 3 } } },
       threadpool: { size: 4, queueWait: { work: null, dns: null } },
+      threads: [],
+    unwatchedThreads: [],
     });
+  });
+
+  it("takes a killed process's figures from the running totals it wrote last", () => {
+    const { type: _exit, exitCode: _code, ...figures } = exitRecord(2500, 1000, { utilization: 0.7 });
+    const killed = processRecording({ process: processRecord(300, 1000), totals: { ...figures, type: 'totals' } });
+    const [summary] = buildReport({ dir: '/rec', processes: [killed] }, RUN).processes;
+    expect(summary).toMatchObject({ endedBy: 'killed', exitCode: null, figuresAt: 2500, utilization: 0.7 });
+    expect(summary!.eventLoopDelay).not.toBeNull();
+    expect(summary!.gc).not.toBeNull();
   });
 
   it('keeps startup stalls and their phase', () => {
@@ -243,6 +297,7 @@ describe('summarizeCallSites', () => {
     const stall = (durations: Array<[number, number]>): Stall => ({
       kind: 'event-loop',
       pid: 1,
+      threadId: 0,
       start: 0,
       durationMs: 0,
       inProgressAtExit: false,

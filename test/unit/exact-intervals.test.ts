@@ -57,6 +57,21 @@ describe('samplesToParts with exact intervals', () => {
     expect(exact).toMatchObject({ operation: 'require', category: 'module', durationMs: 500, detail: './big-module', calls: 1 });
   });
 
+  it('a GC pause during a probed call is part of the call, but the collection a global.gc() call asked for takes its own time, with its kind, at the call', () => {
+    const pauseInHash = samplesToParts({ start: 0, end: 1000 }, samples, TIMING, NO_SOURCE, [call(100, 380, HASH), gcPause(200, 250)]);
+    expect(pauseInHash.filter((p) => p.exact).map((p) => [p.operation, p.durationMs, p.calls])).toEqual([['crypto.pbkdf2Sync', 280, 1]]);
+
+    const collect = call(100, 380, HASH, 'global.gc', 'gc');
+    const parts = samplesToParts({ start: 0, end: 1000 }, samples, TIMING, NO_SOURCE, [collect, gcPause(120, 370)]);
+    const exact = parts.filter((p) => p.exact).map((p) => ({ operation: p.operation, durationMs: p.durationMs, calls: p.calls, line: p.callSite?.line }));
+    // The call is cut in two around the pause, and counts once.
+    expect(exact).toEqual([
+      { operation: 'gc.major', durationMs: 250, calls: 1, line: 12 },
+      { operation: 'global.gc', durationMs: 30, calls: 1, line: 12 },
+    ]);
+    expect(total(parts)).toBeCloseTo(1000, 6);
+  });
+
   it('leaves the rest of the stall to what the samples say', () => {
     const parts = samplesToParts({ start: 0, end: 1000 }, samples, TIMING, NO_SOURCE, [call(100, 380, HASH)]);
     const line5 = parts.find((p) => p.callSite?.line === 5)!;
@@ -73,6 +88,18 @@ describe('samplesToParts with exact intervals', () => {
     // [55,100] before the call and [380,695] after it.
     expect(own).toMatchObject({ operation: 'hash', category: 'js', durationMs: 45 + 315 });
     expect(parts.filter((p) => p.operation === 'crypto.pbkdf2Sync' && !p.exact)).toEqual([]);
+  });
+
+  it('leaves the samples of an import() with the load when a require() inside it was timed (Node.js 24)', () => {
+    // The ES loader parses a CommonJS module, then runs it through Module.prototype.require:
+    // only that part is timed. The samples around it show the loader at the import's line.
+    const importLine = frame(8, null, 14);
+    const loader = { file: 'node:internal/modules/esm/loader', line: 632, column: 3, function: 'import' };
+    const loading = [sample(40, [loader, importLine]), sample(90, [loader, importLine]), sample(200, [loader, importLine])];
+    const interval = { ...call(150, 156, importLine as Frame, 'import', 'module'), partial: true };
+    const parts = samplesToParts({ start: 0, end: 250 }, loading, TIMING, NO_SOURCE, [interval]);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatchObject({ operation: 'import', category: 'module', durationMs: 250 });
   });
 
   it('leaves a sample showing other work at the same call site with that work', () => {

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkOutputFile, parseThreshold, resolveTarget, withPreload } from '../../src/cli/options';
+import { parseThreshold, resolveTarget, withPreload } from '../../src/cli/options';
+import { checkOutputFile } from '../../src/cli/outputs';
 import { LoopwatchError } from '../../src/errors';
 import { caught } from './caught';
 
@@ -103,6 +104,34 @@ describe('resolveTarget', () => {
     expect(resolveTarget(['./run.sh', 'a'], true, scripts, { PATH: '' })).toEqual([join(scripts, 'run.sh'), 'a']);
   });
 
+  it('a file that is not executable → COMMAND_NOT_EXECUTABLE, given as a path or found on PATH; a directory too, given as a path', () => {
+    const dir = join(root, 'bin-noexec');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'plain'), '#!/bin/sh\n', { mode: 0o644 });
+    const given = caught(() => resolveTarget([join(dir, 'plain')], true, scripts, {}));
+    expect(given.code).toBe('COMMAND_NOT_EXECUTABLE');
+    expect(given.message).toBe(`${join(dir, 'plain')} is not executable (no execute permission): chmod +x it, or name its interpreter first (loopwatch run -- sh ${join(dir, 'plain')})`);
+    expect(caught(() => resolveTarget(['plain'], true, scripts, { PATH: dir })).code).toBe('COMMAND_NOT_EXECUTABLE');
+    expect(caught(() => resolveTarget([dir], true, scripts, {})).message).toBe(`${dir} is a directory, not a command`);
+    // An executable one later on PATH is the command, as for a shell.
+    const later = join(root, 'bin-later');
+    mkdirSync(later);
+    writeFileSync(join(later, 'plain'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(resolveTarget(['plain'], true, scripts, { PATH: `${dir}:${later}` })).toEqual([join(later, 'plain')]);
+  });
+
+  it('a name that is not UTF-8 is looked for by its bytes', () => {
+    const name = Buffer.from('tool-\xff', 'latin1');
+    const dir = join(root, 'bin-bytes');
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([Buffer.from(dir + '/'), name]), '#!/bin/sh\n', { mode: 0o755 });
+    const decoded = name.toString('utf8');
+    expect(caught(() => resolveTarget([decoded], true, scripts, { PATH: dir })).code).toBe('COMMAND_NOT_FOUND');
+    expect(resolveTarget([decoded, 'a'], true, scripts, { PATH: dir }, name)).toEqual([join(dir, decoded), 'a']);
+    writeFileSync(Buffer.concat([Buffer.from(scripts + '/'), name]), '');
+    expect(resolveTarget([decoded], false, scripts, {}, name)).toEqual([process.execPath, join(scripts, decoded)]);
+  });
+
   it('unknown command → COMMAND_NOT_FOUND', () => {
     const err = caught(() => resolveTarget(['loopwatch-no-such-command-xyz'], true, scripts, { PATH: process.env.PATH }));
     expect(err.code).toBe('COMMAND_NOT_FOUND');
@@ -117,21 +146,30 @@ describe('checkOutputFile', () => {
     expect(checkOutputFile('--json', '/tmp/report.json', root)).toBe(resolve('/tmp/report.json'));
   });
 
-  it('missing directory → USAGE', () => {
+  it('missing directory → OUTPUT_UNWRITABLE (exit 2)', () => {
     const err = caught(() => checkOutputFile('--json', 'no-such-dir/report.json', root));
-    expect(err.code).toBe('USAGE');
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(err.exitCode).toBe(2);
     expect(err.message).toContain('--json');
     expect(err.message).toContain(join(root, 'no-such-dir'));
   });
 
-  it('a file where the directory should be → USAGE', () => {
+  it('a file where the directory should be → OUTPUT_UNWRITABLE', () => {
     writeFileSync(join(root, 'plain-file'), '');
-    expect(caught(() => checkOutputFile('--json', 'plain-file/report.json', root)).code).toBe('USAGE');
+    expect(caught(() => checkOutputFile('--json', 'plain-file/report.json', root)).code).toBe('OUTPUT_UNWRITABLE');
   });
 
-  it('a directory as the output file → USAGE', () => {
+  it('a directory as the output file → OUTPUT_UNWRITABLE', () => {
     mkdirSync(join(root, 'out-dir'));
-    expect(caught(() => checkOutputFile('--json', 'out-dir', root)).code).toBe('USAGE');
+    expect(caught(() => checkOutputFile('--json', 'out-dir', root)).code).toBe('OUTPUT_UNWRITABLE');
+  });
+
+  it('a place that cannot be written, though its directory exists → OUTPUT_UNWRITABLE, and leaves nothing behind', () => {
+    const err = caught(() => checkOutputFile('--json', '/proc/loopwatch-report.json', root));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(err.message).toContain('cannot write it');
+    expect(checkOutputFile('--json', 'fresh.json', root)).toBe(join(root, 'fresh.json'));
+    expect(existsSync(join(root, 'fresh.json'))).toBe(false);
   });
 });
 

@@ -10,6 +10,14 @@ function frame(line: number, column = 5, fn: string | null = 'handler', file: st
   return { file, line, column, function: fn };
 }
 
+/**
+ * A sample served late inside the native call that held it up: pbkdf2Sync's JavaScript is
+ * still on the stack, above the program's line.
+ */
+function inPbkdf2(line: number): RecordedFrame[] {
+  return [{ file: 'node:internal/crypto/pbkdf2', line: 65, column: 3, function: 'pbkdf2Sync' }, frame(line)];
+}
+
 /** A timely sample (served 1 ms after it was asked for) unless `requestedAt` says otherwise. */
 function sample(at: number, frames: RecordedFrame[], extra: Partial<SampleRecord> = {}): SampleRecord {
   return { type: 'sample', seq: 1, requestedAt: at - 1, at, frames, ...extra };
@@ -20,7 +28,7 @@ describe('samplesToParts', () => {
     // B was asked for at 1200 and served at 1390: a native call held it up from 1200.
     const parts = samplesToParts(
       { start: 1000, end: 1400 },
-      [sample(1200, [frame(10)]), sample(1390, [frame(20)], { requestedAt: 1200 })],
+      [sample(1200, [frame(10)]), sample(1390, inPbkdf2(20), { requestedAt: 1200 })],
       TIMING,
     );
     expect(parts).toHaveLength(2);
@@ -41,7 +49,7 @@ describe('samplesToParts', () => {
   it('a late sample after different work: the change is put halfway to when it was asked for', () => {
     const parts = samplesToParts(
       { start: 1000, end: 1400 },
-      [sample(1100, [frame(10)]), sample(1390, [frame(20)], { requestedAt: 1150 })],
+      [sample(1100, [frame(10)]), sample(1390, inPbkdf2(20), { requestedAt: 1150 })],
       TIMING,
     );
     const byLine = new Map(parts.map((p) => [p.callSite?.line, p.durationMs]));
@@ -52,7 +60,7 @@ describe('samplesToParts', () => {
   it('never moves the change before the previous sample', () => {
     const parts = samplesToParts(
       { start: 1000, end: 1400 },
-      [sample(1100, [frame(10)]), sample(1390, [frame(20)], { requestedAt: 1000 })],
+      [sample(1100, [frame(10)]), sample(1390, inPbkdf2(20), { requestedAt: 1000 })],
       TIMING,
     );
     const byLine = new Map(parts.map((p) => [p.callSite?.line, p.durationMs]));
@@ -193,9 +201,10 @@ describe('samplesToParts', () => {
       expect(parts[0]!.callSite?.line).toBe(11);
     });
 
-    it('a late sample without source stays where it was', () => {
+    it('a late sample without source: no JSON call can be found, so its wait is native code of a call not known', () => {
       const parts = samplesToParts({ start: 0, end: 500 }, [sample(480, [resumedAt], { requestedAt: 100 })], TIMING);
-      expect(parts[0]).toMatchObject({ operation: 'handler', category: 'js' });
+      expect(parts[0]).toMatchObject({ callSite: null, operation: 'native code, call not known', category: 'native', durationMs: 480 });
+      expect(parts[1]).toMatchObject({ operation: 'handler', category: 'js', durationMs: 20, samples: 1 });
     });
   });
 });

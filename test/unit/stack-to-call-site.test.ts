@@ -191,6 +191,18 @@ describe('attributeStack: dependencies', () => {
     expect(a).toEqual({ callSite: user, operation: 'bcryptjs.hashSync', category: 'crypto' });
   });
 
+  it("a dependency's method is named with its class, never after a same-named export (express's res.json is not express.json)", () => {
+    const user = f('/app/server.js', null, 15, 7);
+    const a = attributeStack([
+      f(null, 'JSON.stringify'),
+      f('/app/node_modules/express/lib/response.js', 'stringify', 1031, 12),
+      { ...f('/app/node_modules/express/lib/response.js', 'json', 242, 14), receiver: 'ServerResponse' },
+      user,
+      f('/app/node_modules/router/lib/layer.js', 'handleRequest', 169, 15),
+    ]);
+    expect(a).toEqual({ callSite: user, operation: 'express.ServerResponse.json', category: 'json' });
+  });
+
   it('scoped package: @scope/pkg.fn, js when nothing known is below', () => {
     const user = f('/app/main.js', 'go', 3, 7);
     const a = attributeStack([f('/app/node_modules/@scope/pkg/lib/inner.js', 'inner', 10, 3), f('/app/node_modules/@scope/pkg/index.js', 'fn', 2, 9), user]);
@@ -251,9 +263,24 @@ describe('attributeStack: the program computing', () => {
 });
 
 describe('attributeStack: degenerate stacks', () => {
-  it('only node frames: call site is the first frame with a file', () => {
+  it('only node frames: no call site, never an internal frame as the program\'s line; what Node ran is the operation', () => {
     const a = attributeStack([f(null, 'Array.forEach'), f('node:internal/timers', 'listOnTimeout', 581, 17), f('node:internal/timers', 'processTimers', 519, 7)]);
-    expect(a.callSite).toEqual(f('node:internal/timers', 'listOnTimeout', 581, 17));
+    expect(a).toEqual({ callSite: null, operation: 'listOnTimeout (node:internal/timers)', category: 'js' });
+  });
+
+  // Seen in a saturated express server and at the startup of processes under load.
+  it.each([
+    [[f('node:internal/streams/writable', 'onwrite', 428, 3), f('node:internal/stream_base_commons', 'afterWriteDispatched', 160, 15)], 'onwrite (node:internal/streams/writable)'],
+    [[f('node:_http_common', 'parserOnHeadersComplete', 117, 17)], 'parserOnHeadersComplete (node:_http_common)'],
+    [[f('node:internal/bootstrap/node', 'get', 110, 12)], 'get (node:internal/bootstrap/node)'],
+    [[f('node:internal/per_context/primordials', 'SafeMap', 481, 5)], 'SafeMap (node:internal/per_context/primordials)'],
+  ])('only node frames %#: no call site, named %s', (stack, operation) => {
+    expect(attributeStack(stack)).toEqual({ callSite: null, operation, category: 'js' });
+  });
+
+  it('only node frames of a known family: named by the public module, still no call site', () => {
+    const a = attributeStack([f('node:fs', 'writeSync', 925, 3), f('node:internal/streams/writable', 'onwrite', 428, 3)]);
+    expect(a).toEqual({ callSite: null, operation: 'fs.writeSync', category: 'fs' });
   });
 
   it('empty stack → unknown', () => {

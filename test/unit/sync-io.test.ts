@@ -114,6 +114,17 @@ describe('summarizeSyncIo', () => {
     expect(callSites[0]!.callSite?.line).toBe(31);
   });
 
+  it('keeps each call site\'s figures per process, and the first call\'s stack', () => {
+    const a = recordingOf(1, [syncCall('fs.readFileSync', 5, site(10)), syncCall('fs.readFileSync', 7, site(10))], null);
+    const b = recordingOf(2, [syncCall('fs.readFileSync', 3, site(10))], null);
+    const [callSite] = summarizeSyncIo([a, b], NO_SOURCE).callSites;
+    expect(callSite!.processes).toEqual([
+      { pid: 1, count: 2, totalMs: 12, maxMs: 7 },
+      { pid: 2, count: 1, totalMs: 3, maxMs: 3 },
+    ]);
+    expect(callSite!.stack[0]).toMatchObject({ line: 10 });
+  });
+
   it("belowThreshold per operation is the exit record's run totals minus the recorded calls", () => {
     const p = recordingOf(
       1,
@@ -122,8 +133,8 @@ describe('summarizeSyncIo', () => {
     );
     const summary = summarizeSyncIo([p], NO_SOURCE);
     expect(summary.belowThreshold).toEqual([
-      { operation: 'fs.readFileSync', category: 'fs', count: 200, totalMs: 600 },
-      { operation: 'fs.statSync', category: 'fs', count: 40, totalMs: 8 },
+      { operation: 'fs.readFileSync', category: 'fs', count: 200, totalMs: 600, processes: [{ pid: 1, count: 200, totalMs: 600 }] },
+      { operation: 'fs.statSync', category: 'fs', count: 40, totalMs: 8, processes: [{ pid: 1, count: 40, totalMs: 8 }] },
     ]);
     expect(summary.totals).toEqual({ count: 242, totalMs: 619 });
   });
@@ -142,14 +153,27 @@ describe('summarizeSyncIo', () => {
     );
     const b = recordingOf(2, [], [runTotal('fs.readFileSync', 5, 3)]);
     const summary = summarizeSyncIo([a, b], NO_SOURCE);
-    expect(summary.belowThreshold).toEqual([{ operation: 'fs.readFileSync', category: 'fs', count: 13, totalMs: 7 }]);
+    expect(summary.belowThreshold).toEqual([
+      {
+        operation: 'fs.readFileSync',
+        category: 'fs',
+        count: 13,
+        totalMs: 7,
+        processes: [
+          { pid: 1, count: 8, totalMs: 4 },
+          { pid: 2, count: 5, totalMs: 3 },
+        ],
+      },
+    ]);
     expect(summary.totals).toEqual({ count: 15, totalMs: 27 });
   });
 
   it("a process's recorded calls do not reduce another process's below-threshold count", () => {
     const a = recordingOf(1, [syncCall('fs.readFileSync', 10, site(10)), syncCall('fs.readFileSync', 10, site(10))], [runTotal('fs.readFileSync', 2, 20)]);
     const b = recordingOf(2, [], [runTotal('fs.readFileSync', 3, 1.5)]);
-    expect(summarizeSyncIo([a, b], NO_SOURCE).belowThreshold).toEqual([{ operation: 'fs.readFileSync', category: 'fs', count: 3, totalMs: 1.5 }]);
+    expect(summarizeSyncIo([a, b], NO_SOURCE).belowThreshold).toEqual([
+      { operation: 'fs.readFileSync', category: 'fs', count: 3, totalMs: 1.5, processes: [{ pid: 2, count: 3, totalMs: 1.5 }] },
+    ]);
   });
 
   it('a process without exit record contributes its recorded calls to the totals', () => {
@@ -158,7 +182,9 @@ describe('summarizeSyncIo', () => {
     const summary = summarizeSyncIo([killed, exited], NO_SOURCE);
     expect(summary.totals).toEqual({ count: 5, totalMs: 16 });
     expect(summary.callSites).toHaveLength(2);
-    expect(summary.belowThreshold).toEqual([{ operation: 'fs.readFileSync', category: 'fs', count: 3, totalMs: 2 }]);
+    expect(summary.belowThreshold).toEqual([
+      { operation: 'fs.readFileSync', category: 'fs', count: 3, totalMs: 2, processes: [{ pid: 2, count: 3, totalMs: 2 }] },
+    ]);
   });
 
   it('a process without exit record does not count its startup calls in the totals', () => {

@@ -13,19 +13,26 @@ function processSummary(extra: Partial<ProcessSummary> = {}): ProcessSummary {
     durationMs: 1400,
     endedBy: 'exit',
     exitCode: 0,
+    figuresAt: 6000,
     eventLoopDelay: { minMs: 0.01, p50Ms: 0.2, p90Ms: 1, p99Ms: 330, maxMs: 331 },
     utilization: 0.46,
     gc: null,
     threadpool: null,
+    threads: [],
+    unwatchedThreads: [],
     ...extra,
   };
 }
 
 function callSite(extra: Partial<CallSiteSummary> = {}): CallSiteSummary {
+  const operation = extra.operation ?? 'crypto.pbkdf2Sync';
+  const category = extra.category ?? 'crypto';
   return {
     callSite: { file: '/proj/fixtures/a.js', line: 12, column: 10, function: 'hash' },
-    operation: 'crypto.pbkdf2Sync',
-    category: 'crypto',
+    operation,
+    category,
+    parts: [{ operation, category, count: extra.count ?? 2, totalMs: extra.totalMs ?? 640 }],
+    threads: [0],
     count: 2,
     totalMs: 640,
     maxMs: 331,
@@ -38,6 +45,7 @@ function stall(extra: Partial<Stall> = {}): Stall {
   return {
     kind: 'event-loop',
     pid: 4242,
+    threadId: 0,
     start: 1100,
     durationMs: 320,
     inProgressAtExit: false,
@@ -57,6 +65,7 @@ function report(extra: Partial<Report> = {}): Report {
     schemaVersion: 2,
     tool: { name: 'loopwatch', version: '0.1.0' },
     command: ['/usr/bin/node', '/proj/fixtures/a.js'],
+    cwd: CWD,
     thresholdMs: 50,
     startedAt: 1000,
     durationMs: 1400,
@@ -66,7 +75,11 @@ function report(extra: Partial<Report> = {}): Report {
     stalls: [],
     callSites: [],
     syncIo: { thresholdMs: 1, callSites: [], belowThreshold: [], totals: { count: 0, totalMs: 0 } },
+    frames: [],
+    gcPauses: [],
+    limits: { stacksPerStall: 20, stacks: 20_000, gcPauses: 5_000, omittedStacks: 0, omittedStackMs: 0, omittedGcPauses: 0 },
     totals: totals(),
+    warnings: [],
     ...extra,
   };
 }
@@ -91,13 +104,13 @@ describe('reportToText', () => {
     const first = out.split('\n')[0]!;
     expect(first).toContain('loopwatch:');
     expect(first).toContain('no stalls over 50 ms');
-    expect(first).toContain('in 1.4 s');
+    expect(first).toContain('in 1.40 s');
     expect(out).not.toMatch(/^ *1\. /m);
   });
 
   it('with stalls: header with counts, blocked time and threshold', () => {
     const first = text(withStalls()).split('\n')[0];
-    expect(first).toBe('loopwatch: 2 stalls, 640 ms blocked in 1.4 s (threshold 50 ms)');
+    expect(first).toBe('loopwatch: 2 stalls, 640 ms blocked in 1.40 s (threshold 50 ms)');
   });
 
   it('one stall is singular', () => {
@@ -116,17 +129,116 @@ describe('reportToText', () => {
     expect(lines[1]).toBe('event loop: delay p50 0.2 ms, p99 330 ms, max 331 ms; utilization 46%');
   });
 
-  it('names each process when there are several', () => {
-    const out = text(withStalls({ processes: [processSummary(), processSummary({ pid: 4243, argv: ['/usr/bin/node', '/proj/lib/child.js', '--x'] })] }));
-    expect(out).toContain('pid 4242: fixtures/a.js\n  event loop: delay p50');
-    expect(out).toContain('pid 4243: lib/child.js --x\n  event loop: delay p50');
-    expect(out.split('\n').every((line) => line.length <= 80)).toBe(true);
+  it('with several processes: the call sites first, each naming its process, then one line per process', () => {
+    const out = text(
+      withStalls({
+        callSites: [callSite({ processes: [{ pid: 4242, count: 2, totalMs: 640, maxMs: 331 }] })],
+        processes: [processSummary({ pid: 4243, argv: ['/usr/bin/node', '/proj/lib/child.js', '--x'] }), processSummary()],
+      }),
+    );
+    const lines = out.split('\n');
+    expect(lines.slice(0, 5)).toEqual([
+      'loopwatch: 2 stalls in 1 of 2 processes, 640 ms blocked, in a run of 1.40 s (threshold 50 ms)',
+      '',
+      ' 1. fixtures/a.js:12:10 in hash',
+      '    crypto.pbkdf2Sync (crypto): 2 stalls, 640 ms total, 331 ms max',
+      '    in pid 4242: node fixtures/a.js',
+    ]);
+    // The most blocked process first, whatever the recording's order.
+    const table = lines.indexOf('2 processes, the most blocked first:');
+    expect(lines.slice(table + 1, table + 4)).toEqual([
+      '  stalls  blocked  delay p99  busy  pid: command',
+      '       2   640 ms     330 ms   46%  4242: node fixtures/a.js',
+      '       0        -     330 ms   46%  4243: node lib/child.js --x',
+    ]);
+    expect(out).not.toContain('event loop:');
+  });
+
+  it('blocked time added up over processes says so, with the run time in the same unit', () => {
+    // Two processes, side by side, blocked 161.78 s between them in a run of 68 s.
+    const out = text(
+      withStalls({
+        durationMs: 68_210,
+        processes: [processSummary(), processSummary({ pid: 4243 })],
+        stalls: [stall({ durationMs: 100_000 }), stall({ pid: 4243, durationMs: 61_780 })],
+        totals: totals({ stalls: 2, blockedMs: 161_780 }),
+      }),
+    );
+    expect(out.split('\n')[0]).toBe('loopwatch: 2 stalls in 2 of 2 processes, 161.78 s blocked summed over 2 processes, in a run of 68.21 s (threshold 50 ms)');
+  });
+
+  it('many processes: the ten most blocked are listed, the rest counted in one line', () => {
+    const processes = Array.from({ length: 30 }, (_, i) => processSummary({ pid: 5000 + i, argv: ['/usr/bin/node', `/proj/test/t${i}.js`] }));
+    const stalls = [stall({ pid: 5029, durationMs: 900 }), stall({ pid: 5003, durationMs: 60 }), stall({ pid: 5011, durationMs: 70 })];
+    const out = text(withStalls({ processes, stalls, totals: totals({ stalls: 3, blockedMs: 1030 }) }));
+    const lines = out.split('\n');
+    const table = lines.indexOf('30 processes, the 10 most blocked:');
+    expect(table).toBeGreaterThan(0);
+    expect(lines[table + 2]).toBe('       1   900 ms     330 ms   46%  5029: node test/t29.js');
+    expect(lines[table + 3]).toContain('5011: node test/t11.js');
+    expect(lines[table + 4]).toContain('5003: node test/t3.js');
+    expect(lines[table + 12]).toBe('  ... and 20 more processes: no stalls (see --json)');
+    expect(lines.filter((l) => /^ +[0-9]+ +(-|[0-9.]+ m?s) .*: node /.test(l))).toHaveLength(10);
+  });
+
+  it('shows a process\'s command as it ran: Node.js options included, arguments escaped and quoted', () => {
+    const runner = processSummary({ pid: 4250, argv: ['/usr/bin/node'], execArgv: ['--test'], role: 'test-runner', firstProcess: true });
+    const file = processSummary({ pid: 4251, argv: ['/usr/bin/node', '/proj/a.test.js', 'two words', 'x\x1b[2Jy'], execArgv: ['--expose-gc'], role: 'test-worker' });
+    const out = text(withStalls({ processes: [runner, file] }));
+    expect(out).toContain('4250 (test runner, the command): node --test\n');
+    expect(out).toContain("4251 (test worker): node --expose-gc a.test.js 'two words' 'x\\x1b[2Jy'\n");
+    expect(out).not.toContain('\x1b');
+  });
+
+  it('leaves loopwatch\'s own preload out of a process\'s options, and counts a runner\'s flood of defaults', () => {
+    const ownPreload = processSummary({ pid: 4252, argv: ['/usr/bin/node', '/proj/a.js'], execArgv: ['--require=/opt/loopwatch/dist/agent/preload.js', '--expose-gc', '-r', '/opt/loopwatch/dist/agent/preload.js'] });
+    const defaults = Array.from({ length: 30 }, (_, i) => `--option-${i}=0`);
+    const flooded = processSummary({ pid: 4253, argv: ['/usr/bin/node', '/proj/b.test.js'], execArgv: defaults, role: 'test-worker' });
+    const out = text(withStalls({ processes: [ownPreload, flooded] }));
+    expect(out).toContain('4252: node --expose-gc a.js\n');
+    expect(out).toContain('4253 (test worker): node (30 Node.js options) b.test.js\n');
+  });
+
+  it('the tooling\'s startup (npm, a test runner\'s main process) is counted, not listed', () => {
+    const npm = processSummary({ pid: 4240, argv: ['/usr/bin/node', '/usr/bin/npm', 'test'], role: 'package-manager', firstProcess: true });
+    const cause = (file: string, ms: number): Stall['causes'][number] => ({
+      callSite: { file, line: 1, column: 1, function: null }, operation: 'require', category: 'module', durationMs: ms, samples: 1, stack: [],
+    });
+    const stalls = [
+      stall({ pid: 4240, phase: 'startup', durationMs: 219, category: 'module', operation: 'require', causes: [cause('/usr/lib/node_modules/npm/lib/cli.js', 219)] }),
+      stall({ durationMs: 320, causes: [{ ...cause('/proj/fixtures/a.js', 320), operation: 'crypto.pbkdf2Sync', category: 'crypto' }] }),
+    ];
+    const out = text(withStalls({ processes: [npm, processSummary()], stalls, totals: totals({ stalls: 2, blockedMs: 539 }) }));
+    expect(out).not.toContain('npm/lib/cli.js');
+    expect(out).toContain(' 1. fixtures/a.js:1:1\n');
+    expect(out).toContain("    ... and 1 stall at the tooling's startup (pid 4240 npm), 219 ms: not listed, see --json\n");
+    // The headline still counts every stall.
+    expect(out.split('\n')[0]).toContain('2 stalls (1 at startup) in 2 of 2 processes, 539 ms blocked summed over 2 processes');
+  });
+
+  it('leads with the delay counting the beats stalls swallowed, the per-beat figures beside', () => {
+    const eventLoopDelay = { minMs: 0.01, p50Ms: 0.2, p90Ms: 1, p99Ms: 3, maxMs: 331, beats: 1000, corrected: { p50Ms: 0.3, p90Ms: 2, p99Ms: 250, beats: 1033 } };
+    const lines = text(withStalls({ processes: [processSummary({ eventLoopDelay })] })).split('\n');
+    expect(lines[1]).toBe('event loop: delay p50 0.3 ms, p99 250 ms, max 331 ms; utilization 46%');
+    expect(lines[2]).toBe('  counting 33 swallowed beats; per beat that ran: p50 0.2 ms, p99 3 ms');
+    // None swallowed: one line, as without the corrected figures.
+    const none = { ...eventLoopDelay, corrected: { p50Ms: 0.2, p90Ms: 1, p99Ms: 3, beats: 1000 } };
+    const plain = text(withStalls({ processes: [processSummary({ eventLoopDelay: none })] })).split('\n');
+    expect(plain[1]).toBe('event loop: delay p50 0.2 ms, p99 3 ms, max 331 ms; utilization 46%');
+    expect(plain[2]).not.toContain('swallowed');
   });
 
   it('says when a process ended without its exit handlers', () => {
-    const out = text(withStalls({ processes: [processSummary({ endedBy: 'killed', eventLoopDelay: null, utilization: null, exitCode: null })] }));
+    const out = text(withStalls({ processes: [processSummary({ endedBy: 'killed', eventLoopDelay: null, utilization: null, exitCode: null, figuresAt: null })] }));
     expect(out).toContain('ended without running its exit handlers: no loop figures');
     expect(out).not.toContain('event loop:');
+  });
+
+  it('shows the running figures of a process that ended without its exit handlers, and how old they are', () => {
+    // Started at 1000, last heard of at 2400, its running totals written at 1800.
+    const out = text(withStalls({ processes: [processSummary({ endedBy: 'killed', exitCode: null, figuresAt: 1800 })] }));
+    expect(out).toContain('ended without running its exit handlers: its figures as of 600 ms before its end\nevent loop: delay p50 0.2 ms');
+    expect(out).not.toContain('no loop figures');
   });
 
   it('says when the command was killed by a signal', () => {
@@ -202,10 +314,15 @@ describe('reportToText', () => {
     expect(out).toContain('    unknown (unknown): 2 stalls');
   });
 
-  it('notes stalls still going on when their process ended', () => {
+  it('notes stalls still going on when their process ended, naming the process', () => {
     const out = text(withStalls({ stalls: [stall({ inProgressAtExit: true }), stall()] }));
-    expect(out).toContain('1 stall still going on when its process ended');
+    expect(out).toContain('1 stall still going on when its process ended, counted up to then: pid 4242\n');
     expect(text(withStalls())).not.toContain('still going on');
+    const processes = [processSummary({ role: 'test-worker' }), processSummary({ pid: 4243 }), processSummary({ pid: 4244 })];
+    const one = text(withStalls({ processes, stalls: [stall({ inProgressAtExit: true }), stall()] }));
+    expect(one).toContain('1 stall still going on when its process ended, counted up to then: pid 4242 (test worker)\n');
+    const two = text(withStalls({ processes, stalls: [stall({ inProgressAtExit: true }), stall({ pid: 4244, inProgressAtExit: true })] }));
+    expect(two).toContain('2 stalls still going on when their processes ended, counted up to then: pid 4242, 4244\n');
   });
 
   it('ends with a newline', () => {
@@ -274,7 +391,9 @@ describe('reportToText: probes, threadpool and sync I/O', () => {
 
   it('counts startup stalls in the header', () => {
     const out = text(withStalls({ stalls: [stall({ phase: 'startup' }), stall()] }));
-    expect(out.split('\n')[0]).toBe('loopwatch: 2 stalls (1 at startup), 640 ms blocked in 1.4 s (threshold 50 ms)');
+    expect(out.split('\n')[0]).toBe('loopwatch: 2 stalls (1 at startup), 640 ms blocked in 1.40 s (threshold 50 ms)');
+    const all = text(withStalls({ stalls: [stall({ phase: 'startup' }), stall({ phase: 'startup' })] }));
+    expect(all.split('\n')[0]).toBe('loopwatch: 2 stalls (all at startup), 640 ms blocked in 1.40 s (threshold 50 ms)');
   });
 
   it('lists threadpool starvation episodes with the work in flight', () => {
@@ -316,9 +435,11 @@ describe('reportToText: probes, threadpool and sync I/O', () => {
           count: 200,
           totalMs: 735,
           maxMs: 30.1,
+          stack: [],
+          processes: [{ pid: 4242, count: 200, totalMs: 735, maxMs: 30.1 }],
         },
       ],
-      belowThreshold: [{ operation: 'fs.statSync', category: 'fs', count: 12, totalMs: 0.4 }],
+      belowThreshold: [{ operation: 'fs.statSync', category: 'fs', count: 12, totalMs: 0.4, processes: [{ pid: 4242, count: 12, totalMs: 0.4 }] }],
       totals: { count: 212, totalMs: 735.4 },
     };
     const out = text(report({ syncIo }));
@@ -336,7 +457,7 @@ describe('reportToText: probes, threadpool and sync I/O', () => {
     const syncIo = {
       thresholdMs: 1,
       callSites: [],
-      belowThreshold: longNames.map((name, i) => ({ operation: name, category: 'fs', count: i + 1, totalMs: 1 })),
+      belowThreshold: longNames.map((name, i) => ({ operation: name, category: 'fs', count: i + 1, totalMs: 1, processes: [] })),
       totals: { count: 465, totalMs: 30 },
     };
     const lines = text(report({ syncIo, processes: [processSummary({ threadpool: pool })] })).split('\n');

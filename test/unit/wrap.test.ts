@@ -3,13 +3,12 @@ import util from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PoolWorkTracker } from '../../src/agent/probes/pool-work';
 import { SyncCallProbes } from '../../src/agent/probes/sync-calls';
-import { callThrough, originalOf, replaceFunction, shellLike, type AnyFunction } from '../../src/agent/probes/wrap';
+import { originalOf, PASS_THROUGH, replaceFunction, shellLike, type AnyFunction } from '../../src/agent/probes/wrap';
 import type { PoolWorkRecord, SyncCallRecord } from '../../src/recording/schema';
 
-/** A replacement that only passes calls through, the way the probes do. */
 /** The simplest replacement, made the way the probes make theirs. */
 function passThrough(original: AnyFunction): AnyFunction {
-  return shellLike(original, (self, args, newTarget) => callThrough(original, self, args, newTarget));
+  return shellLike(original, PASS_THROUGH);
 }
 
 /** Every own property of a function, with its descriptor, in key order. */
@@ -616,22 +615,24 @@ describe('PoolWorkTracker.tracked', () => {
     expect(records).toEqual([]);
   });
 
-  it('a call without a callback goes to `otherwise` when given, with `this` and arguments', () => {
+  it('a call without a callback is timed by `sync` when given, with `this` and arguments passed through', () => {
     const { records, tracker: t } = tracker(0);
     const seen: unknown[] = [];
-    const otherwise = function (this: unknown, ...args: unknown[]): string {
+    const original = function (this: unknown, ...args: unknown[]): string {
       seen.push(this, ...args);
       return 'sync result';
     };
-    const original = (): string => 'original';
-    const owner = { randomBytes: t.tracked('crypto.randomBytes', 'crypto', original, { otherwise }) as (...args: unknown[]) => string };
+    const timed: Array<[number, number]> = [];
+    const sync = { enter: () => 7, exit: (start: number, args: IArguments) => void timed.push([start, args.length]) };
+    const owner = { randomBytes: t.tracked('crypto.randomBytes', 'crypto', original, { sync }) as (...args: unknown[]) => string };
     expect(owner.randomBytes(16)).toBe('sync result');
     expect(seen).toEqual([owner, 16]);
+    expect(timed).toEqual([[7, 1]]);
     t.flush();
     expect(records).toEqual([]);
   });
 
-  it('a call without a callback goes to the original without `otherwise`', () => {
+  it('a call without a callback goes to the original without `sync`', () => {
     const { records, tracker: t } = tracker(0);
     const api = t.tracked('crypto.randomBytes', 'crypto', (n: number) => `bytes:${n}`) as (n: number) => string;
     expect(api(8)).toBe('bytes:8');
