@@ -11,10 +11,10 @@
 //   findings(runDir)        what it reported on a fixture (see findings.js); without
 //                           it the configuration is not in the detection benchmark
 //   skipFixtures            { 'fixture.js': 'why it makes no sense for this tool' }
-//   targets                 loopwatch's targets from issue 4 are checked against it
+//   targets                 loopwatch's targets (issues 4 and 10) are checked against it
 // `run` is { dir, purpose }: a fresh temporary directory for this one run, and
-// 'overhead' or 'detection'.
-const { execFileSync } = require('node:child_process');
+// 'overhead' or 'detection'. The component preloads of lib/ablations.js are entries of
+// the same shape.
 const fs = require('node:fs');
 const path = require('node:path');
 const { BENCH, ROOT } = require('./setup');
@@ -25,6 +25,7 @@ const LOOPWATCH = path.join(ROOT, 'bin', 'loopwatch.js');
 const AGENT_PRELOAD = path.join(ROOT, 'dist', 'agent', 'preload.js');
 const CLINIC = path.join(BENCH, 'node_modules', 'clinic', 'bin.js');
 const BLOCKED_AT_PRELOAD = path.join(BENCH, 'preload', 'blocked-at.js');
+const PACKAGE_JSON = path.join(ROOT, 'package.json');
 
 /** `loopwatch run` as users run it; detection runs also keep the recording. */
 function loopwatchRun(extraFlags) {
@@ -35,12 +36,10 @@ function loopwatchRun(extraFlags) {
   ];
 }
 
-/** Undefined when `loopwatch run --help` lists the flag, else why the entry is skipped. */
-function unlessCliLacks(flag) {
-  return () => {
-    const help = execFileSync(NODE, [LOOPWATCH, 'run', '--help'], { encoding: 'utf8' });
-    return help.includes(flag) ? undefined : `\`loopwatch run --help\` does not list ${flag} yet`;
-  };
+/** The file package.json exports as `loopwatch/<subpath>`, or undefined. */
+function exported(subpath) {
+  const target = JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')).exports?.[`./${subpath}`];
+  return typeof target === 'string' ? path.join(ROOT, target) : undefined;
 }
 
 // Peers measure inside the callback that blocks: a process that exits, crashes or is
@@ -64,20 +63,21 @@ const CONFIGS = [
     targets: true,
   },
   {
-    // Ready for the sync-I/O probes (being built in src/): skipped until the CLI has the flag.
-    id: 'loopwatch-no-sync-io',
-    label: 'loopwatch, sync-I/O probes off',
-    command: loopwatchRun(['--no-sync-io']),
-    unavailable: unlessCliLacks('--no-sync-io'),
-  },
-  {
     // The agent without the CLI: the cost inside the program's own process, since the
     // CLI is a second Node.js process that only waits and reports.
     id: 'agent',
     label: 'loopwatch agent only (preload)',
-    only: ['startup'],
     nodeOptions: () => ['--require', AGENT_PRELOAD],
     env: (run) => ({ LOOPWATCH_RECORDING_DIR: mkdir(path.join(run.dir, 'rec')) }),
+    targets: true,
+  },
+  {
+    // The in-process production mode to come: `node --require loopwatch/register`, no
+    // CLI. Skipped until package.json exports ./register; then it runs as it is.
+    id: 'register',
+    label: 'loopwatch/register (production mode)',
+    nodeOptions: () => ['--require', exported('register')],
+    unavailable: () => (exported('register') ? undefined : 'package.json does not export loopwatch/register yet'),
     targets: true,
   },
   {

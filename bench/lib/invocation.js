@@ -1,12 +1,12 @@
 'use strict';
 // Turns (configuration, program, run) into the command line and environment to start.
-// Every run of every configuration gets the RSS probe preloaded, so all pay the same
-// for it.
+// Every run of every configuration gets the exit probe preloaded (lib/exit-probe.js:
+// peak RSS and CPU time of every process), so all pay the same for it.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const RSS_PROBE = path.join(__dirname, 'rss-probe.js');
+const EXIT_PROBE = path.join(__dirname, 'exit-probe.js');
 
 function quoteNodeOption(value) {
   return /[\s"\\]/.test(value) ? `"${value.replace(/(["\\])/g, '\\$1')}"` : value;
@@ -14,16 +14,16 @@ function quoteNodeOption(value) {
 
 /**
  * { argv, env } for running `node ...program` under config.
- * purpose: 'overhead' | 'detection'; extraEnv: the workload's or fixture's own variables.
+ * run: { dir, purpose }; extraEnv: the workload's or fixture's own variables.
  */
 function invocation(config, nodeArgv, run, extraEnv = {}) {
-  const nodeOptions = ['--require', RSS_PROBE, ...(config.nodeOptions?.(run) ?? [])].map(quoteNodeOption).join(' ');
+  const nodeOptions = ['--require', EXIT_PROBE, ...(config.nodeOptions?.(run) ?? [])].map(quoteNodeOption).join(' ');
   const env = {
     ...process.env,
     ...extraEnv,
     ...(config.env?.(run) ?? {}),
     NODE_OPTIONS: process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ${nodeOptions}` : nodeOptions,
-    BENCH_RSS_FILE: path.join(run.dir, 'rss.jsonl'),
+    BENCH_PROBE_FILE: path.join(run.dir, 'probe.jsonl'),
   };
   const argv = config.command ? config.command(nodeArgv, run) : nodeArgv;
   return { argv, env };
@@ -45,20 +45,22 @@ function removeAllRunDirs() {
 }
 
 /**
- * Peak RSS from the probe's lines: the program's own process (the one that started
- * no other: wrappers are its ancestors) and the sum over all processes of the run.
+ * From the exit probe's lines: peak RSS (MB) and CPU time (ms) of the program's own
+ * process (the one that started no other: wrappers are its ancestors), and summed over
+ * all processes of the run.
  */
-function peakRss(run) {
-  const file = path.join(run.dir, 'rss.jsonl');
-  if (!fs.existsSync(file)) return { programMb: NaN, allMb: NaN };
+function processStats(run) {
+  const file = path.join(run.dir, 'probe.jsonl');
+  const none = { rssMb: NaN, allRssMb: NaN, cpuMs: NaN, allCpuMs: NaN };
+  if (!fs.existsSync(file)) return none;
   const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const parents = new Set(lines.map((l) => l.ppid));
   const leaves = lines.filter((l) => !parents.has(l.pid));
   const mb = (kb) => kb / 1024;
-  return {
-    programMb: leaves.length === 1 ? mb(leaves[0].maxRssKb) : NaN,
-    allMb: mb(lines.reduce((sum, l) => sum + l.maxRssKb, 0)),
-  };
+  const cpuMs = (l) => (l.cpuUserUs + l.cpuSystemUs) / 1000;
+  const sum = (f) => lines.reduce((total, l) => total + f(l), 0);
+  if (leaves.length !== 1) return { ...none, allRssMb: mb(sum((l) => l.maxRssKb)), allCpuMs: sum(cpuMs) };
+  return { rssMb: mb(leaves[0].maxRssKb), allRssMb: mb(sum((l) => l.maxRssKb)), cpuMs: cpuMs(leaves[0]), allCpuMs: sum(cpuMs) };
 }
 
-module.exports = { invocation, newRunDir, removeRunDir, removeAllRunDirs, peakRss };
+module.exports = { invocation, newRunDir, removeRunDir, removeAllRunDirs, processStats };

@@ -1,143 +1,121 @@
 'use strict';
-// The overhead benchmark: every workload under every configuration, configurations
-// alternated run by run (A B C A B C ...) so that a slow minute on a shared machine
-// hits all of them alike. The program (and any wrapper around it) is pinned to CPU 0
-// and the load generator to CPU 1, when taskset exists.
-const path = require('node:path');
-const { BENCH } = require('./setup');
-const { NODE } = require('./configs');
-const { invocation, newRunDir, removeRunDir, peakRss } = require('./invocation');
-const { pinned, start, run, waitPortFree, benchLine } = require('./processes');
+// The overhead benchmark, by the concurrent method (concurrent.js): for every workload,
+// rounds of pairs run at the same time on one core: bare node against bare node (the
+// A/A pair, which says how far apart two identical runs come out right now), then bare
+// node against each configuration. Sides swap from pair to pair, so that neither port
+// nor start order favours one configuration. Then ONE sequential run per configuration,
+// for the absolute figures (req/s, ms), which move by +-20 % from run to run here and
+// are not for comparing. Startup also runs alone, one run after another, unpinned: the
+// CPU it adds when a core is free for the agent's watchdog to boot on.
+const { loadServers, runPrograms, SERVER_CPU } = require('./concurrent');
 const { WORKLOADS } = require('./workloads');
 
-const PROGRAM_CPU = 0;
-const LOADGEN_CPU = 1;
-const PORT = 38_471;
-const AUTOCANNON = path.join(BENCH, 'node_modules', 'autocannon', 'autocannon.js');
-const URL_PATH = '/api/users?limit=20&offset=100&role=user';
-
 /**
- * Runs all workloads; returns { [workloadId]: { workload, configs: [id], runs: { [configId]: [result] } } }.
- * A result is the run's measurements, or { error } / { timedOut } when it gave none.
+ * Runs every workload under every configuration; then the component preloads on the
+ * workloads marked `ablations`. Returns { overhead: { [workloadId]: WorkloadResult },
+ * ablations: { [workloadId]: WorkloadResult } }, where a WorkloadResult is
+ * { workload, configs: [id], pairs: [{ rep, config, order: [id, id], sides: [result, result], cores }],
+ *   sequential: { [configId]: result }, alone?: [{ rep, config, result }] }.
  */
-async function runOverhead(configs, options, ctx, onWorkloadDone) {
-  const results = {};
-  for (const workload of WORKLOADS) {
+async function runOverhead(configs, ablations, options, ctx, onWorkloadDone) {
+  const overhead = {};
+  for (const workload of WORKLOADS.filter((w) => !w.ablationsOnly)) {
     const applicable = configs.filter((c) => !c.only || c.only.includes(workload.kind));
-    results[workload.id] = await runWorkload(workload, applicable, options, ctx);
-    onWorkloadDone(results[workload.id]);
+    overhead[workload.id] = await runWorkload(workload, applicable, options, ctx, { sequential: true });
+    onWorkloadDone(overhead[workload.id], 'overhead');
   }
-  return results;
+  const ablationResults = {};
+  const bare = configs.find((c) => c.id === 'bare');
+  for (const workload of WORKLOADS.filter((w) => w.ablations && options.ablationWorkloads.includes(w.id))) {
+    const mine = ablations.filter((a) => (workload.ablations === true || workload.ablations.includes(a.component)) && (!options.ablationIds || options.ablationIds.includes(a.id)));
+    ablationResults[workload.id] = await runWorkload(workload, [bare, ...mine], options, ctx, { reps: options.ablationReps });
+    onWorkloadDone(ablationResults[workload.id], 'ablations');
+  }
+  return { overhead, ablations: ablationResults };
 }
 
-async function runWorkload(workload, configs, options, ctx) {
-  const runs = workload.kind === 'startup' ? options.startupRuns : options.runs;
-  console.log(`\n== ${workload.title}: ${configs.length} configurations x ${runs} runs, alternated`);
-  const byConfig = Object.fromEntries(configs.map((c) => [c.id, []]));
+async function runWorkload(workload, configs, options, ctx, { sequential = false, reps = options.pairReps[workload.kind] } = {}) {
+  const bare = configs.find((c) => c.id === 'bare');
+  const others = configs.filter((c) => c.id !== 'bare');
+  console.log(`\n== ${workload.title}: ${reps} rounds of ${others.length + 1} concurrent pairs (bare/bare, then bare/each)`);
+  const result = { workload: { id: workload.id, kind: workload.kind, title: workload.title }, configs: configs.map((c) => c.id), pairs: [], sequential: {} };
   const stopped = new Set();
-  for (let i = 0; i < runs; i++) {
-    for (const config of configs) {
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [k, config] of [bare, ...others].entries()) {
       if (stopped.has(config.id)) continue;
-      const result = await runOnce(workload, config, options, ctx);
-      byConfig[config.id].push(result);
-      console.log(`  run ${i + 1}/${runs}  ${config.label.padEnd(32)} ${describe(result)}`);
-      if (result.timedOut) {
+      // Alternate sides: bare takes port/start position 0 in one pair, 1 in the next.
+      const order = (rep + k) % 2 === 0 ? [bare, config] : [config, bare];
+      const pair = await runPair(workload, order, options, ctx);
+      result.pairs.push({ rep, config: config.id, order: order.map((c) => c.id), ...pair });
+      console.log(`  round ${rep + 1}/${reps}  ${`${order[0].id} | ${order[1].id}`.padEnd(30)} ${describePair(workload, pair)}`);
+      if (pair.sides?.some((s) => s.timedOut)) {
         // One run over the limit says enough; the others would only take as long.
         stopped.add(config.id);
-        console.log(`  (no more runs of "${config.label}" on this workload: over the ${options.limitMs / 1000} s limit)`);
+        console.log(`  (no more pairs with "${config.label}" on this workload: over the ${options.limitMs / 1000} s limit)`);
       }
     }
   }
-  return { workload: { id: workload.id, kind: workload.kind, title: workload.title }, configs: configs.map((c) => c.id), runs: byConfig };
-}
-
-async function runOnce(workload, config, options, ctx) {
-  const runDir = newRunDir('overhead');
-  try {
-    const nodeArgv = [NODE, ...workload.program(ctx)];
-    const { argv, env } = invocation(config, nodeArgv, runDir, { PORT: String(PORT) });
-    const pinnedArgv = pinned(PROGRAM_CPU, argv);
-    const measured = workload.kind === 'http'
-      ? await httpRun(pinnedArgv, env, runDir, config, options)
-      : await programRun(pinnedArgv, env, runDir, workload.kind, options);
-    return measured.timedOut || measured.error ? measured : { ...measured, ...rssOf(runDir) };
-  } catch (err) {
-    return { error: err.message };
-  } finally {
-    removeRunDir(runDir);
+  if (workload.kind === 'startup' && sequential) result.alone = await runAlone(workload, bare, others, options, ctx);
+  if (sequential) {
+    for (const config of configs.filter((c) => !options.sequentialIds || options.sequentialIds.includes(c.id))) {
+      if (stopped.has(config.id)) {
+        result.sequential[config.id] = { timedOut: true };
+        continue;
+      }
+      const one = await runSequential(workload, config, options, ctx);
+      result.sequential[config.id] = one;
+      console.log(`  sequential  ${config.id.padEnd(30)} ${describe(workload, one)}`);
+    }
   }
+  return result;
 }
 
-function rssOf(runDir) {
-  const { programMb, allMb } = peakRss(runDir);
-  return { rssMb: programMb, allRssMb: allMb };
+function runPair(workload, order, options, ctx) {
+  return workload.kind === 'http' ? loadServers(workload, order, options, ctx, SERVER_CPU) : runPrograms(workload, order, options, ctx, SERVER_CPU);
 }
 
-/** A program that runs to its end: its own work time (from its BENCH line) and the wall time. */
-async function programRun(argv, env, runDir, kind, options) {
-  const done = await run(argv, { env, cwd: runDir.dir, timeoutMs: options.limitMs });
-  if (done.timedOut) return { timedOut: true, wallMs: done.wallMs };
-  if (done.code !== 0) return { error: `exit ${done.code ?? done.signal}: ${lastLine(done.stderr)}` };
-  if (kind === 'startup') return { wallMs: done.wallMs };
-  const own = benchLine(done.stdout);
-  if (!own) return { error: 'the workload printed no BENCH line' };
-  return { workMs: own.workMs, wallMs: done.wallMs };
+/** One configuration alone: the server pinned to the servers' core, its load generator on the other. */
+async function runSequential(workload, config, options, ctx) {
+  const run = workload.kind === 'http' ? await loadServers(workload, [config], options, ctx, SERVER_CPU) : await runPrograms(workload, [config], options, ctx, SERVER_CPU);
+  return run.error ? { error: run.error } : run.sides[0];
 }
 
-/** Starts the server, loads it with autocannon, stops it, and makes sure it is gone. */
-async function httpRun(argv, env, runDir, config, options) {
-  await waitPortFree(PORT);
-  let ready;
-  const listening = new Promise((resolve) => { ready = resolve; });
-  const server = start(argv, {
-    env,
-    cwd: runDir.dir,
-    timeoutMs: options.limitMs + (options.httpSeconds + options.warmupSeconds) * 1000,
-    onStdout: (out) => out.includes('listening\n') && ready(),
-  });
-  const first = await Promise.race([listening.then(() => 'ready'), server.done]);
-  if (first !== 'ready') return { error: `server exited before listening: ${lastLine(first.stderr)}` };
-
-  let load;
-  try {
-    load = await autocannon(options);
-  } finally {
-    server.child.kill(config.stopSignal ?? 'SIGINT');
+/**
+ * Startup alone, unpinned, one run after another (bare, each configuration, bare again,
+ * per round): on a free core, the agent's watchdog thread boots beside the program
+ * instead of taking turns with it. Compared with the mean of the round's two bare runs;
+ * the two bare runs against each other are this mode's A/A.
+ */
+async function runAlone(workload, bare, others, options, ctx) {
+  const runs = [];
+  for (let rep = 0; rep < options.aloneReps; rep++) {
+    for (const [i, config] of [bare, ...others, bare].entries()) {
+      const run = await runPrograms(workload, [config], options, ctx, undefined);
+      const result = run.error ? { error: run.error } : run.sides[0];
+      runs.push({ rep, config: config.id, second: i > 0 && config === bare, result });
+    }
   }
-  const end = await server.done;
-  await waitPortFree(PORT);
-  if (end.timedOut) return { timedOut: true };
-  return load;
+  console.log(`  alone: ${runs.length} runs, one after another, unpinned`);
+  return runs;
 }
 
-async function autocannon(options) {
-  const url = `http://127.0.0.1:${PORT}${URL_PATH}`;
-  const connections = String(options.connections);
-  const argv = pinned(LOADGEN_CPU, [
-    NODE, AUTOCANNON, '--json', '-c', connections, '-d', String(options.httpSeconds),
-    '--warmup', '[', '-c', connections, '-d', String(options.warmupSeconds), ']', url,
-  ]);
-  const done = await run(argv, { timeoutMs: (options.httpSeconds + options.warmupSeconds + 30) * 1000 });
-  // With --warmup, autocannon prints the warm-up's result first: the last line is the run.
-  const result = JSON.parse(done.stdout.trim().split('\n').pop());
-  const failed = result.errors + result.timeouts + result.non2xx;
-  if (failed > 0) return { error: `autocannon: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx` };
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+function describePair(workload, pair) {
+  if (pair.error) return `ERROR ${pair.error}`;
+  const cores = pair.cores ? `  cores ${Object.entries(pair.cores).map(([c, l]) => `${c}:${(l * 100).toFixed(0)}%`).join(' ')}` : '';
+  return pair.sides.map((s) => describe(workload, s)).join('  ||  ') + cores;
 }
 
-function lastLine(text) {
-  return text.trim().split('\n').pop() ?? '';
-}
-
-function describe(result) {
+function describe(workload, result) {
   if (result.error) return `ERROR ${result.error}`;
   if (result.timedOut) return 'over the time limit, stopped';
   const parts = [];
-  if (result.rps !== undefined) parts.push(`${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms`);
-  if (result.workMs !== undefined) parts.push(`work ${result.workMs.toFixed(0)} ms`);
-  if (result.wallMs !== undefined) parts.push(`wall ${result.wallMs.toFixed(0)} ms`);
-  parts.push(`RSS ${result.rssMb.toFixed(1)} MB (all processes ${result.allRssMb.toFixed(1)} MB)`);
+  if (result.requests !== undefined) {
+    parts.push(`${result.requests} req (${result.rps.toFixed(0)}/s), p99 ${result.p99} ms, ${((result.servingCpuMs * 1000) / result.servedRequests).toFixed(1)} µs CPU/req`);
+  }
+  if (workload.kind !== 'http') parts.push(`CPU ${result.cpuMs.toFixed(0)} ms${result.allCpuMs !== result.cpuMs ? ` (all ${result.allCpuMs.toFixed(0)})` : ''}, wall ${result.wallMs.toFixed(0)} ms`);
+  parts.push(`RSS ${result.rssMb.toFixed(1)} MB`);
+  if (result.gc) parts.push(`${result.gc.count} GCs`);
   return parts.join(', ');
 }
 
-module.exports = { runOverhead };
+module.exports = { runOverhead, runWorkload };

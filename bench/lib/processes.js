@@ -83,10 +83,39 @@ function canBind(port) {
   });
 }
 
+/**
+ * Busy and total jiffies of each CPU, from /proc/stat (Linux), or null elsewhere. Two
+ * readings give how busy each core was in between (coreLoad): the check that the servers'
+ * core was the one saturated, not the load generators'.
+ */
+function cpuTimes() {
+  try {
+    const out = {};
+    for (const line of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const m = /^cpu(\d+) (.*)$/.exec(line);
+      if (!m) continue;
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = m[2].trim().split(/\s+/).map(Number);
+      out[m[1]] = { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** { [cpu]: fraction busy } between two cpuTimes() readings. */
+function coreLoad(before, after) {
+  if (!before || !after) return null;
+  return Object.fromEntries(Object.keys(after).map((cpu) => {
+    const total = after[cpu].total - before[cpu].total;
+    return [cpu, total > 0 ? (after[cpu].busy - before[cpu].busy) / total : NaN];
+  }));
+}
+
 /** The `BENCH {json}` line a workload printed (see workloads/lib/report.js), or undefined. */
 function benchLine(stdout) {
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH '));
   return line ? JSON.parse(line.slice('BENCH '.length)) : undefined;
 }
 
-module.exports = { canPin, pinned, start, run, killGroup, killAll, waitPortFree, benchLine };
+module.exports = { canPin, pinned, start, run, killGroup, killAll, waitPortFree, benchLine, cpuTimes, coreLoad };

@@ -13,7 +13,7 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** Installs bench/node_modules from bench/package-lock.json when a peer is missing. */
 function ensureDependencies() {
-  const needed = ['autocannon', 'blocked-at', 'clinic', '@clinic/doctor'];
+  const needed = ['autocannon', 'blocked-at', 'clinic', '@clinic/doctor', 'express', 'fastify'];
   const missing = needed.filter((name) => !fs.existsSync(path.join(BENCH, 'node_modules', name, 'package.json')));
   if (missing.length === 0) return;
   console.log(`bench: installing the bench's dependencies (missing: ${missing.join(', ')}) with npm ci`);

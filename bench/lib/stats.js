@@ -1,7 +1,5 @@
 'use strict';
-// Small statistics for benchmark runs: medians over alternated runs, and ratios or
-// differences to bare node computed run pair by run pair (run i of a configuration
-// against run i of bare node, which ran right before it), then summarised.
+// Small statistics for benchmark runs: medians, ranges and percentiles.
 
 function sorted(values) {
   return values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -28,16 +26,4 @@ function summary(values) {
   return { median: median(s), min: s.length ? s[0] : NaN, max: s.length ? s[s.length - 1] : NaN, n: s.length };
 }
 
-/** Pairs run i of `values` with run i of `baseline` and combines them with `op`. */
-function paired(values, baseline, op) {
-  const out = [];
-  for (let i = 0; i < Math.min(values.length, baseline.length); i++) {
-    if (Number.isFinite(values[i]) && Number.isFinite(baseline[i])) out.push(op(values[i], baseline[i]));
-  }
-  return out;
-}
-
-const ratios = (values, baseline) => paired(values, baseline, (v, b) => v / b);
-const differences = (values, baseline) => paired(values, baseline, (v, b) => v - b);
-
-module.exports = { percentile, median, summary, ratios, differences };
+module.exports = { percentile, median, summary };

@@ -1,11 +1,10 @@
 'use strict';
 // Workload 1: a small JSON API on node:http, the kind of handler most Node.js
 // services are made of: parse the URL, filter and page an in-memory list, shape the
-// objects, JSON.stringify the answer. It listens on $PORT, prints `listening` when
-// ready and closes gracefully on SIGINT/SIGTERM (so that wrappers that write their
-// data at exit, like Clinic.js, get to do so).
+// objects, JSON.stringify the answer. Listens on $PORT (lib/server-lifecycle.js: ready
+// line, graceful stop, what it reports at exit).
 const http = require('node:http');
-const { report } = require('./lib/report');
+const { serving } = require('./lib/server-lifecycle');
 
 const ROLES = ['user', 'editor', 'admin'];
 const users = Array.from({ length: 2000 }, (_, id) => ({
@@ -36,9 +35,9 @@ function send(res, status, body) {
   res.end(json);
 }
 
-let requests = 0;
+const counter = { requests: 0 };
 const server = http.createServer((req, res) => {
-  requests++;
+  counter.requests++;
   const url = new URL(req.url, 'http://localhost');
   const one = /^\/api\/users\/(\d+)$/.exec(url.pathname);
   if (req.method === 'GET' && url.pathname === '/api/users') return send(res, 200, listUsers(url.searchParams));
@@ -46,12 +45,4 @@ const server = http.createServer((req, res) => {
   send(res, 404, { error: 'not found' });
 });
 
-server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('listening\n'));
-
-function stop() {
-  server.close();
-  server.closeAllConnections();
-}
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-process.on('exit', () => report({ requests }));
+server.listen(Number(process.env.PORT), '127.0.0.1', () => serving(server, counter));
