@@ -121,6 +121,10 @@ export class LiveLines {
       case 'threadTime':
         keep(tail.evidence.threadTimes!, record);
         break;
+      case 'startup':
+        // What the time before the loop's first turn went to: the startup stall's causes.
+        tail.evidence.startup = record;
+        break;
       case 'stall':
         tail.waiting.push(record);
         break;

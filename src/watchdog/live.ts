@@ -8,7 +8,7 @@
 import type { AttributionSettings, ProgramFiles, StallEvidence } from '../attribution/attribute';
 import type { FromWatchdog } from '../contract/messages';
 import type { WatchdogData } from '../contract/watchdog-data';
-import type { GcRecord, PausedRecord, RecordingRecord, SampleRecord, StallRecord, SyncCallRecord, ThreadTimeRecord } from '../recording/schema';
+import type { GcRecord, PausedRecord, RecordingRecord, SampleRecord, StallRecord, StartupRecord, SyncCallRecord, ThreadTimeRecord } from '../recording/schema';
 
 /** Probed calls and GC pauses older than this can belong to no stall still to come. */
 const KEEP_MS = 60_000;
@@ -23,6 +23,8 @@ export class LiveAttribution {
   private readonly gcPauses: GcRecord[] = [];
   private readonly threadTimes: ThreadTimeRecord[] = [];
   private readonly paused: PausedRecord[] = [];
+  /** What the time before the loop's first turn went to: the startup stall's evidence, written at the same beat. */
+  private startup: StartupRecord | undefined;
   private readonly settings: AttributionSettings;
   private attribution: Attribution | undefined;
   private files: ProgramFiles | undefined;
@@ -63,6 +65,9 @@ export class LiveAttribution {
         // Written when the watchdog sees the pause end: mostly before the stall's record reaches it, which is attributed then.
         keep(this.paused, record);
         break;
+      case 'startup':
+        this.startup = record;
+        break;
       case 'stall':
         this.attribute(record);
         break;
@@ -76,6 +81,7 @@ export class LiveAttribution {
     try {
       const { attributeStall, leavePausesOut } = this.load();
       const evidence: StallEvidence = { samples: this.samples, syncCalls: this.syncCalls, gcPauses: this.gcPauses, threadTimes: this.threadTimes };
+      if (stall.phase === 'startup' && this.startup) evidence.startup = this.startup;
       // Time paused in a debugger is not the program's: a stall that was only that is none.
       const window = leavePausesOut(stall, this.paused, this.thresholdMs);
       if (window) this.send({ type: 'stall', stall: attributeStall(window, evidence, this.settings, this.files) });
