@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receivedMetrics, receivedSpans, startReceiver, type Receiver } from '../support/otlp-receiver';
-import { FIXTURES, readMarkers, ROOT, runCliAsync, toleranceMs, type Truth } from './run-cli';
+import { FIXTURES, readMarkers, ROOT, runCliAsync, sampledToleranceMs, toleranceMs, type Truth } from './run-cli';
 
 /**
  * Stalls as OpenTelemetry spans. In production (loopwatch/register, monitor()), through
@@ -117,6 +117,31 @@ describe('the programmatic API', () => {
     // Two spans a minute: the third stall's was dropped.
     expect(api.spans).toEqual(['loopwatch.stall', 'loopwatch.stall']);
     expect(api.restored).toEqual({ readFileSync: true, gzipSync: true, prepareStackTrace: true, stackTraceLimit: true, listeners: true, emit: true, resources: true, sampler: true });
+  });
+
+  it('monitor() started before the program: the startup stall is named by what startup went to', async () => {
+    // fixtures/startup-modules.js requires two modules (60 ms; 30 ms and 40 ms more) and
+    // spins 50 ms itself before the loop's first turn, timing each. The watchdog attributes
+    // the stall live with the evidence the report after a run has, the agent's startup
+    // record included: each require() a cause at its own length (timed by the probe), the
+    // spin a cause of its own (known from samples, to a sampling interval).
+    const run = await runNode(['--require', join(FIXTURES, 'otel', 'monitor-at-startup.js'), join(FIXTURES, 'startup-modules.js')]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const truth = (label: string) => run.truth.find((t) => t.label === label)!.ms;
+    const seen = (run.truth.find((t) => t.label === 'monitor-startup') as Truth & { seen: Array<{ phase: string; causes: Array<{ operation: string; file: string | null; durationMs: number }> }> }).seen;
+    const startup = seen.filter((s) => s.phase === 'startup');
+    expect(startup, JSON.stringify(seen)).toHaveLength(1);
+    const causes = startup[0]!.causes;
+    const why = JSON.stringify(causes);
+    const main = join(FIXTURES, 'startup-modules.js');
+    const requires = causes.filter((c) => c.operation === 'require' && c.file === main).map((c) => c.durationMs).sort((a, b) => a - b);
+    const [config, routes] = [truth('require-config'), truth('require-routes')].sort((a, b) => a - b);
+    expect(requires, why).toHaveLength(2);
+    expect(Math.abs(requires[0]! - config!), why).toBeLessThanOrEqual(toleranceMs(config!));
+    expect(Math.abs(requires[1]! - routes!), why).toBeLessThanOrEqual(toleranceMs(routes!));
+    const spin = causes.filter((c) => c.operation === 'spin').reduce((sum, c) => sum + c.durationMs, 0);
+    expect(Math.abs(spin - truth('main-own-work')), why).toBeLessThanOrEqual(sampledToleranceMs(truth('main-own-work')));
   });
 });
 
