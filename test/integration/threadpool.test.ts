@@ -27,11 +27,14 @@ function expectEpisodeAtMarker(run: CliRun, fixture: string, calls: number): Sta
   expect(cause.callSite).toMatchObject({ file: m!.file, line: m!.line });
   expect(cause).toMatchObject({ operation: m!.operation, category: 'threadpool', calls });
   // The fixture's request was submitted just after the burst: it waited as long as the
-  // pool was starved. The probe's task came up to 100 ms later and waited that much less.
+  // pool was starved. The probe's task came later and waited that much less: up to 100 ms
+  // later on a free machine, more when the machine runs the watchdog thread late (172 ms
+  // once in CI, on Node.js 24, with the test files' processes on both cores), so the
+  // probe's own wait is only bounded by half the starvation from below.
   const waited = waits[0]!.ms;
   expect(Math.abs(episode.durationMs - waited), `starved ${episode.durationMs} vs ${waited}`).toBeLessThanOrEqual(toleranceMs(waited));
   expect(episode.maxQueueWaitMs!).toBeLessThanOrEqual(episode.durationMs + 1);
-  expect(episode.maxQueueWaitMs!).toBeGreaterThan(waited - 150);
+  expect(episode.maxQueueWaitMs!, `the probe's longest wait vs the fixture's ${waited} ms`).toBeGreaterThan(waited / 2);
   // The loop itself stayed free.
   expect(run.report!.stalls.filter((s) => s.kind === 'event-loop' && s.phase === 'run')).toEqual([]);
   return episode;
