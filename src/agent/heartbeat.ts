@@ -27,11 +27,14 @@ const NODE_CLOCK: HeartbeatClock = { nowMs: () => performance.now(), idleMs: () 
  * exceeds the threshold, it is a stall that started when the loop last went idle
  * and ended now. This is exact to libuv's clock for a single long task; when several
  * tasks ran between two beats, their busy time adds up (see README, "What a stall is").
+ * The agent's own work right after a beat is not in the window.
  */
 export class Heartbeat {
   private seq = 0;
   private lastBeatMs: number;
-  private lastIdleMs: number;
+  /** Where the current window's busy time is counted from: after the last beat's own work (onBeat). */
+  private windowStartMs: number;
+  private windowIdleMs: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly delay: DelayHistograms;
 
@@ -48,7 +51,8 @@ export class Heartbeat {
   ) {
     this.delay = new DelayHistograms(intervalMs);
     this.lastBeatMs = clock.nowMs();
-    this.lastIdleMs = clock.idleMs();
+    this.windowStartMs = this.lastBeatMs;
+    this.windowIdleMs = clock.idleMs();
     this.state.publish(this.seq, this.lastBeatMs);
   }
 
@@ -65,6 +69,12 @@ export class Heartbeat {
   private beat(): void {
     this.checkpoint(false);
     this.onBeat();
+    // What the agent did after the beat (its records, its totals) is loopwatch's work:
+    // counted in the next window, it would make the program's next stall start earlier
+    // and last longer than it did (a stall starts where the window's busy time would
+    // have to begin).
+    this.windowStartMs = this.clock.nowMs();
+    this.windowIdleMs = this.clock.idleMs();
   }
 
   /**
@@ -74,7 +84,7 @@ export class Heartbeat {
   checkpoint(inProgressAtExit: boolean): void {
     const nowMs = this.clock.nowMs();
     const idleMs = this.clock.idleMs();
-    const busyMs = nowMs - this.lastBeatMs - (idleMs - this.lastIdleMs);
+    const busyMs = nowMs - this.windowStartMs - (idleMs - this.windowIdleMs);
     // How late the next beat is (or would have been, at exit).
     const lateMs = nowMs - this.lastBeatMs - this.intervalMs;
     this.delay.record(lateMs);
@@ -94,7 +104,8 @@ export class Heartbeat {
     if (!inProgressAtExit) this.state.reopen();
     this.seq += 1;
     this.lastBeatMs = nowMs;
-    this.lastIdleMs = idleMs;
+    this.windowStartMs = nowMs;
+    this.windowIdleMs = idleMs;
     this.state.publish(this.seq, nowMs);
   }
 
@@ -105,7 +116,8 @@ export class Heartbeat {
    */
   reopenWindow(): void {
     this.lastBeatMs = this.clock.nowMs();
-    this.lastIdleMs = this.clock.idleMs();
+    this.windowStartMs = this.lastBeatMs;
+    this.windowIdleMs = this.clock.idleMs();
     this.state.publish(this.seq, this.lastBeatMs);
   }
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Heartbeat } from '../../src/agent/heartbeat';
 import { createHeartbeatBuffer, HeartbeatState } from '../../src/contract/heartbeat-state';
 import type { StallRecord } from '../../src/recording/schema';
@@ -93,5 +93,35 @@ describe('Heartbeat.checkpoint', () => {
     // perf_hooks histograms keep 3 significant digits.
     expect(summary.maxMs).toBeCloseTo(20, 1);
     expect(summary.minMs).toBeLessThan(0.001);
+  });
+});
+
+describe('Heartbeat beats', () => {
+  it("the agent's own work after a beat is not in the next window: a stall starts where the program's task did", () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const clock = { now: 1_000, idle: 200 };
+      const stalls: StallRecord[] = [];
+      // After each beat the agent writes its records: 6 ms of its own work (seen in CI on a loaded machine).
+      const agentWork = () => (clock.now += 6);
+      const heartbeat = new Heartbeat(new HeartbeatState(createHeartbeatBuffer()), 10, 50, (s) => stalls.push(s), agentWork, undefined, {
+        nowMs: () => clock.now,
+        idleMs: () => clock.idle,
+      });
+      heartbeat.start();
+      vi.advanceTimersByTime(10); // a beat, then the agent's 6 ms
+      // The loop waits 3 ms in epoll, then the program's timer runs 80 ms.
+      clock.idle += 3;
+      clock.now += 3;
+      const taskStart = clock.now;
+      clock.now += 80;
+      vi.advanceTimersByTime(10); // the beat after it
+      heartbeat.stop();
+      expect(stalls).toHaveLength(1);
+      expect(stalls[0]!.start).toBe(performance.timeOrigin + taskStart);
+      expect(stalls[0]!.durationMs).toBe(80);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
