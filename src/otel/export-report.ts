@@ -14,7 +14,7 @@
  */
 import type * as Api from '@opentelemetry/api';
 import type { Report } from '../report/schema';
-import { ATTRIBUTES, INSTRUMENTATION_SCOPE, stallSpan } from './stall-spans';
+import { ATTRIBUTES, emitStallSpan, INSTRUMENTATION_SCOPE, stallSpan } from './stall-spans';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
@@ -89,13 +89,7 @@ export async function exportReport(report: Report, options: OtlpOptions): Promis
 
   let spans = 0;
   for (const stall of report.stalls) {
-    const spec = stallSpan(stall, report.thresholdMs);
-    const parent = spec.parent
-      ? api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: spec.parent.traceId, spanId: spec.parent.spanId, traceFlags: spec.parent.traceFlags, isRemote: true })
-      : api.ROOT_CONTEXT;
-    const span = tracer.startSpan(spec.name, { kind: api.SpanKind.INTERNAL, startTime: spec.startTime, attributes: spec.attributes, root: !spec.parent }, parent);
-    for (const event of spec.events) span.addEvent(event.name, event.attributes, event.time);
-    span.end(spec.endTime);
+    emitStallSpan(api, tracer, stallSpan(stall, report.thresholdMs), true);
     spans += 1;
     const attributes = { [ATTRIBUTES.category]: stall.category, [ATTRIBUTES.pid]: stall.pid };
     (stall.kind === 'threadpool' ? starvation : stallDuration).record(stall.durationMs / 1000, attributes);

@@ -14,7 +14,7 @@ import type { AgentHandle } from '../agent/agent';
 import { debug } from '../agent/debug';
 import type { Stall } from '../report/schema';
 import { toStall } from '../report/to-stall';
-import { ATTRIBUTES, INSTRUMENTATION_SCOPE, SpanBudget, stallSpan, type SpanSpec } from './stall-spans';
+import { ATTRIBUTES, emitStallSpan, INSTRUMENTATION_SCOPE, SpanBudget, stallSpan } from './stall-spans';
 
 /** Where @opentelemetry/api 1.x keeps the providers a program registered. */
 const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
@@ -119,14 +119,7 @@ export function linkOpenTelemetry(agent: AgentHandle, options: InProcessOptions)
 }
 
 function startSpan(api: typeof Api, options: InProcessOptions, stall: Stall): void {
-  const spec: SpanSpec = stallSpan(stall, options.thresholdMs);
-  const tracer = api.trace.getTracer(INSTRUMENTATION_SCOPE, options.version);
-  const parent = spec.parent
-    ? api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: spec.parent.traceId, spanId: spec.parent.spanId, traceFlags: spec.parent.traceFlags, isRemote: false })
-    : api.ROOT_CONTEXT;
-  const span = tracer.startSpan(spec.name, { kind: api.SpanKind.INTERNAL, startTime: spec.startTime, attributes: spec.attributes, root: !spec.parent }, parent);
-  for (const event of spec.events) span.addEvent(event.name, event.attributes, event.time);
-  span.end(spec.endTime);
+  emitStallSpan(api, api.trace.getTracer(INSTRUMENTATION_SCOPE, options.version), stallSpan(stall, options.thresholdMs), false);
 }
 
 /** Whether the program registered a provider of that signal with @opentelemetry/api. */

@@ -8,6 +8,7 @@
  * under the `loopwatch.` namespace, and the code location uses the stable `code.*`
  * attributes (semantic conventions 1.33 and later).
  */
+import type * as Api from '@opentelemetry/api';
 import type { Frame, Stall, StallCause } from '../report/schema';
 
 export const INSTRUMENTATION_SCOPE = 'loopwatch';
@@ -140,6 +141,20 @@ export function stallSpan(stall: Stall, thresholdMs: number): SpanSpec {
   };
   if (stall.traceId && stall.spanId) spec.parent = { traceId: stall.traceId, spanId: stall.spanId, traceFlags: stall.traceFlags ?? 1 };
   return spec;
+}
+
+/**
+ * Starts and ends the span `spec` describes with `tracer`: under the blocked request's
+ * span when the stall has one (`isRemote`: that span was made by another process, as
+ * for a report exported after the run), else as a root span.
+ */
+export function emitStallSpan(api: typeof Api, tracer: Api.Tracer, spec: SpanSpec, isRemote: boolean): void {
+  const parent = spec.parent
+    ? api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: spec.parent.traceId, spanId: spec.parent.spanId, traceFlags: spec.parent.traceFlags, isRemote })
+    : api.ROOT_CONTEXT;
+  const span = tracer.startSpan(spec.name, { kind: api.SpanKind.INTERNAL, startTime: spec.startTime, attributes: spec.attributes, root: !spec.parent }, parent);
+  for (const event of spec.events) span.addEvent(event.name, event.attributes, event.time);
+  span.end(spec.endTime);
 }
 
 /**
