@@ -37,22 +37,30 @@ export interface CliOptions {
   cwd?: string;
 }
 
-/**
- * runCli without blocking the test's own event loop: for tests that serve the program
- * something from the test process (an OTLP receiver).
- */
-export async function runCliAsync(args: string[], options: CliOptions = {}): Promise<CliRun> {
+/** Where a CLI run of the tests writes (a fresh directory), and its command line and environment. */
+function cliInvocation(args: string[], options: CliOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'loopwatch-test-'));
   const jsonFile = join(dir, 'report.json');
   const truthFile = join(dir, 'truth.jsonl');
   const withJson = options.json !== false && args[0] === 'run';
   const argv = withJson ? ['run', '--json', jsonFile, ...args.slice(1)] : args;
   const [file, ...rest] = (options.wrap ?? ((command: string[]) => command))([process.execPath, BIN, ...argv]);
+  // The tests may themselves run on GitHub Actions: the CLI must not see it unless a test says so.
+  const env = { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '', LOOPWATCH_FIXTURE_TRUTH: truthFile, ...options.env };
+  return { dir, jsonFile, truthFile, file: file!, rest, cwd: options.cwd ?? ROOT, env };
+}
+
+/**
+ * runCli without blocking the test's own event loop: for tests that serve the program
+ * something from the test process (an OTLP receiver).
+ */
+export async function runCliAsync(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const { dir, jsonFile, truthFile, file, rest, cwd, env } = cliInvocation(args, options);
   try {
     const result = await new Promise<SpawnSyncReturns<string>>((resolve, reject) => {
-      const child = spawn(file!, rest, {
-        cwd: options.cwd ?? ROOT,
-        env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '', LOOPWATCH_FIXTURE_TRUTH: truthFile, ...options.env },
+      const child = spawn(file, rest, {
+        cwd,
+        env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -73,30 +81,13 @@ export async function runCliAsync(args: string[], options: CliOptions = {}): Pro
 }
 
 /** Runs the real CLI, as a user would, with a JSON report and the fixtures' truth file in a fresh directory. */
-export function runCli(
-  args: string[],
-  options: {
-    env?: NodeJS.ProcessEnv;
-    json?: boolean;
-    timeoutMs?: number;
-    /** Runs the CLI through this, as `wrap([node, loopwatch, ...args])` (a network namespace, say). */
-    wrap?: (command: string[]) => string[];
-    /** The working directory (default: the repository's root). */
-    cwd?: string;
-  } = {},
-): CliRun {
-  const dir = mkdtempSync(join(tmpdir(), 'loopwatch-test-'));
-  const jsonFile = join(dir, 'report.json');
-  const truthFile = join(dir, 'truth.jsonl');
-  const withJson = options.json !== false && args[0] === 'run';
-  const argv = withJson ? ['run', '--json', jsonFile, ...args.slice(1)] : args;
-  const [file, ...rest] = (options.wrap ?? ((command: string[]) => command))([process.execPath, BIN, ...argv]);
-  const result = spawnSync(file!, rest, {
-    cwd: options.cwd ?? ROOT,
+export function runCli(args: string[], options: CliOptions = {}): CliRun {
+  const { dir, jsonFile, truthFile, file, rest, cwd, env } = cliInvocation(args, options);
+  const result = spawnSync(file, rest, {
+    cwd,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
-    // The tests may themselves run on GitHub Actions: the CLI must not see it unless a test says so.
-    env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '', LOOPWATCH_FIXTURE_TRUTH: truthFile, ...options.env },
+    env,
   });
   try {
     if (result.error) throw result.error;
