@@ -61,6 +61,14 @@ export class PoolUseState {
     if (waiting.async) await waiting.value;
   }
 
+  /**
+   * Watchdog: blocks this thread until the next markUsed() or for `timeoutMs` at the
+   * most (returns at once when one came since `since`). Its idle wait (watchdog.ts).
+   */
+  waitFor(since: number, timeoutMs: number): void {
+    Atomics.wait(this.slots, SIGNAL, since, timeoutMs);
+  }
+
   signal(): number {
     return Atomics.load(this.slots, SIGNAL);
   }

@@ -20,8 +20,11 @@ import { POOL_PROBE_INTERVAL_MS, type PoolQueue, type PoolWaitRecord } from '../
  *   itself, without asking a resolver.
  *
  * Each queue is probed from the program's first use of it on (start()); then every
- * POOL_PROBE_INTERVAL_MS each queue whose previous task has run gets a new one: few
- * enough wake-ups to cost next to nothing, even on one core. A wait over the
+ * POOL_PROBE_INTERVAL_MS each queue whose previous task has run gets a new one. The
+ * rounds ride the watchdog's own tick (tick()), which wakes this thread anyway: a timer
+ * of their own was 10 more wake-ups a second, each taking the program's core from it
+ * (bench/watchdog-cpu.js). The queues of a round share one reading of the pool
+ * threads' scheduler statistics. A wait over the
  * threshold is written at once as a `poolWait` record, with when the queue's previous
  * task ran (it had a free thread then: the starvation began between the two, and the
  * report narrows that down from the work in flight). The task still waiting when the
@@ -43,6 +46,9 @@ import { POOL_PROBE_INTERVAL_MS, type PoolQueue, type PoolWaitRecord } from '../
  */
 const NUMERIC_LOCALHOST = '2130706433';
 
+/** How much earlier than due a tick may come and still take the round, ms. */
+const ROUND_SLACK_MS = 2;
+
 interface Queue {
   name: PoolQueue;
   task: (done: () => void) => void;
@@ -53,8 +59,9 @@ interface Queue {
 }
 
 export class PoolProbe {
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** When the next round is due, once a queue is probed. */
+  private nextRoundAt = Infinity;
   private readonly queues: Queue[];
 
   constructor(
@@ -86,43 +93,58 @@ export class PoolProbe {
     const q = this.queues.find((x) => x.name === queue)!;
     if (q.active || this.stopped) return;
     q.active = true;
-    this.submit(q);
-    this.timer ??= setTimeout(() => this.round(), POOL_PROBE_INTERVAL_MS);
+    this.submit([q]);
+    if (this.nextRoundAt === Infinity) this.nextRoundAt = this.now() + POOL_PROBE_INTERVAL_MS;
   }
 
   probing(queue: PoolQueue): boolean {
     return this.queues.some((q) => q.name === queue && q.active);
   }
 
-  /** Submits a task to each probed queue whose previous one has run. */
-  private round(): void {
-    if (this.stopped) return;
-    for (const queue of this.queues) if (queue.active && !queue.pending) this.submit(queue);
-    this.timer = setTimeout(() => this.round(), POOL_PROBE_INTERVAL_MS);
+  /** Whether a probe task has been submitted and has not run yet. */
+  waiting(): boolean {
+    return this.queues.some((q) => q.pending);
+  }
+
+  /**
+   * Called at each of the watchdog's ticks: submits a task to each probed queue whose
+   * previous one has run, when a round is due. Returns the time to the next round, ms
+   * (Infinity while no queue is probed), which the tick waits for at the most.
+   */
+  tick(at: number): number {
+    if (this.stopped || this.nextRoundAt === Infinity) return Infinity;
+    // A timer never fires early, but the tick that is due with the round may be scheduled
+    // a fraction of a millisecond before it: that tick takes the round.
+    if (at >= this.nextRoundAt - ROUND_SLACK_MS) {
+      this.submit(this.queues.filter((q) => q.active && !q.pending));
+      this.nextRoundAt = Math.max(this.nextRoundAt + POOL_PROBE_INTERVAL_MS, at + POOL_PROBE_INTERVAL_MS - ROUND_SLACK_MS);
+    }
+    return Math.max(0, this.nextRoundAt - at);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 
-  private submit(queue: Queue): void {
+  private submit(queues: Queue[]): void {
+    if (queues.length === 0) return;
     const start = this.now();
     const busyAtStart = this.ownBusyMs();
     const threadsAtStart = this.poolCpuWait.mark();
-    queue.pending = true;
-    this.state.submitted(queue.name, start);
-    queue.task(() => {
-      const end = this.now();
-      const waitMs = end - start;
-      queue.pending = false;
-      this.state.ran(queue.name, end, waitMs);
-      if (waitMs > this.thresholdMs && isPoolWait(waitMs, [this.ownLatenessSince(start), this.ownBusyMs() - busyAtStart, this.poolCpuWait.wokenWaitMsSince(threadsAtStart)])) {
-        this.write({ type: 'poolWait', queue: queue.name, start, after: queue.lastRanAt, end, inProgressAtExit: false });
-      }
-      queue.lastRanAt = end;
-    });
+    for (const queue of queues) {
+      queue.pending = true;
+      this.state.submitted(queue.name, start);
+      queue.task(() => {
+        const end = this.now();
+        const waitMs = end - start;
+        queue.pending = false;
+        this.state.ran(queue.name, end, waitMs);
+        if (waitMs > this.thresholdMs && isPoolWait(waitMs, [this.ownLatenessSince(start), this.ownBusyMs() - busyAtStart, this.poolCpuWait.wokenWaitMsSince(threadsAtStart)])) {
+          this.write({ type: 'poolWait', queue: queue.name, start, after: queue.lastRanAt, end, inProgressAtExit: false });
+        }
+        queue.lastRanAt = end;
+      });
+    }
   }
 }
 

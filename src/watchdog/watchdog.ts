@@ -13,10 +13,13 @@
  * and detached as soon as none is, or the main thread asks (it is exiting): a process
  * that exits with a session attached prints "Waiting for the debugger to disconnect...".
  *
- * It never blocks itself: it waits with timers, so that inspector replies, which arrive
- * on this thread's event loop, are handled. The pending timer is also what keeps this
- * thread alive (a session alone would not); the main thread unrefs the worker, so this
- * thread never keeps the program alive.
+ * While anything is blocked, a session is attached or a probe task is out, it waits with
+ * timers, so that inspector replies and task callbacks, which arrive on this thread's
+ * event loop, are handled; with nothing of that, it waits in Atomics.wait, for at most
+ * IDLE_WAIT_MS before its loop runs again (see tick()). The pending timer is also what
+ * keeps this thread alive (a session alone would not); the main thread unrefs the
+ * worker, so this thread never keeps the program alive, and worker.terminate() and the
+ * process's exit end an Atomics.wait at once.
  *
  * In live mode (production) it also attributes each main-thread stall as it ends, from
  * the records the main thread sends it and the samples it took.
@@ -314,13 +317,14 @@ function scheduleTick(delayMs: number): void {
   tickTimer = setTimeout(tick, delayMs);
 }
 
-function tick(): void {
+/** One look at every watched thread: samples what is blocked. Returns the time to the next look, ms, and whether anything is blocked. */
+function look(): { nextMs: number; blocked: boolean } {
   const at = now();
   const lateMs = at - tickDueAt;
   if (lateMs > 1) ownLateness.push({ at, lateMs });
   while (ownLateness.length > 0 && ownLateness[0]!.at < at - 5_000) ownLateness.shift();
   checkPoolThreads(at);
-  let nextMs = detectAfterMs;
+  let nextMs = Math.min(detectAfterMs, poolProbe.tick(at));
   for (const thread of threads.values()) {
     const { seq, at: lastBeat } = thread.lastBeat();
     const ageMs = at - lastBeat;
@@ -356,11 +360,46 @@ function tick(): void {
   // old: on a free loop a newer beat has always come by then, and fewer wake-ups cost the
   // program less when it shares a core with this thread. A stall is still seen within
   // 2 x detectAfterMs.
-  const blocked = [...threads.values()].some((t) => t.blockedAt || t.samplePending || t.pauseProbePending);
+  let blocked = false;
+  for (const t of threads.values()) if (t.blockedAt || t.samplePending || t.pauseProbePending) blocked = true;
   if (!blocked) detach();
-  scheduleTick(nextMs);
-  poolCpuWait.noteIdle();
+  return { nextMs, blocked };
 }
+
+/**
+ * While nothing is blocked, no inspector session is attached and no probe task waits,
+ * this thread's event loop has nothing to deliver but messages (a worker thread joining,
+ * the live mode's records, stop), and the next look waits in Atomics.wait instead of a
+ * timer: on a core shared with a busy program, a wake-up from a futex cost this thread
+ * half of what one through libuv's timers and a JavaScript callback does (bench/FINDINGS.md,
+ * section 10). It waits on the pool-use signal, so the program's first pool call still
+ * starts the probes at once. The loop runs again at least every IDLE_WAIT_MS, so a message
+ * waits that long at the most.
+ */
+const IDLE_WAIT_MS = 100;
+let waitsInAtomics = true;
+
+function tick(): void {
+  const turnAt = now();
+  let { nextMs, blocked } = look();
+  while (waitsInAtomics && !blocked && !stopped && !session && !poolProbe.waiting() && now() + nextMs - turnAt <= IDLE_WAIT_MS) {
+    const seen = poolUse.signal();
+    tickDueAt = now() + nextMs;
+    try {
+      poolUse.waitFor(seen, nextMs);
+    } catch {
+      // Atomics.wait not allowed on this thread: timers only.
+      waitsInAtomics = false;
+    }
+    if (poolUse.signal() !== seen) startUsedQueues();
+    ({ nextMs, blocked } = look());
+  }
+  scheduleTick(nextMs);
+  // Only a probe task still waiting needs to know this thread's own wait for a CPU from here on.
+  if (poolProbe.waiting()) poolCpuWait.noteIdle();
+}
+
+
 
 function attach(): Session | undefined {
   if (!session && !mainHeartbeat.closing() && !stopped) {

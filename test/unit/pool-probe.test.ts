@@ -81,3 +81,67 @@ describe.skipIf(process.platform !== 'linux')('PoolCpuWait (Linux)', () => {
     else expect(mark.pool.size).toBeGreaterThan(0);
   });
 });
+
+describe('PoolProbe rounds', () => {
+  /** Resolves once every task the probe has submitted has run. */
+  async function settled(probe: PoolProbe): Promise<void> {
+    while (probe.waiting()) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  it('ride the watchdog\'s tick: a round when one is due, both queues on one reading of the pool threads', async () => {
+    const fd = openSync(__filename, 'r');
+    let clock = 0;
+    let marks = 0;
+    const submitted: string[] = [];
+    const state = new PoolWaitState(createPoolWaitBuffer(), 0);
+    const original = state.submitted.bind(state);
+    state.submitted = (queue, at) => {
+      submitted.push(`${queue}@${at}`);
+      original(queue, at);
+    };
+    const probe = new PoolProbe(
+      fd,
+      state,
+      10,
+      () => clock,
+      () => 0,
+      () => 0,
+      {
+        mark: () => {
+          marks++;
+          return { pool: new Map(), own: undefined };
+        },
+        wokenWaitMsSince: () => 0,
+      },
+      () => {},
+    );
+    try {
+      expect(probe.tick(0)).toBe(Infinity);
+      probe.start('work');
+      probe.start('dns');
+      expect(submitted).toEqual(['work@0', 'dns@0']);
+      await settled(probe);
+      clock = 25;
+      expect(probe.tick(25)).toBe(75);
+      expect(submitted).toHaveLength(2);
+      // Due at 100: a tick a millisecond early takes it.
+      clock = 99;
+      expect(probe.tick(99)).toBe(101);
+      expect(submitted).toEqual(['work@0', 'dns@0', 'work@99', 'dns@99']);
+      expect(marks).toBe(3);
+      // A queue whose task has not run yet gets no second one (its callback cannot have run before this thread's loop turns).
+      clock = 200;
+      probe.tick(200);
+      expect(submitted).toHaveLength(4);
+      await settled(probe);
+      clock = 300;
+      probe.tick(300);
+      expect(submitted.slice(4)).toEqual(['work@300', 'dns@300']);
+      await settled(probe);
+      probe.stop();
+      expect(probe.tick(400)).toBe(Infinity);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
