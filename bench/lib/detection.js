@@ -50,7 +50,10 @@ function readMarkers(file) {
 
 function listFixtures() {
   const libDir = path.join(FIXTURES, 'lib');
-  const libMarkers = fs.readdirSync(libDir).flatMap((n) => readMarkers(path.join(libDir, n)));
+  // The helpers fixtures share, in lib/ and its folders (lib/startup/).
+  const libMarkers = fs.readdirSync(libDir, { recursive: true })
+    .filter((n) => /\.m?js$/.test(n))
+    .flatMap((n) => readMarkers(path.join(libDir, n)));
   return fs.readdirSync(FIXTURES)
     .filter((n) => /\.m?js$/.test(n))
     .sort()
