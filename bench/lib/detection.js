@@ -32,11 +32,23 @@ const NODE_FLAGS = {
 // reason printed, rather than counted as misses of a stall that never happened.
 const NEEDS_SETUP = {
   'threadpool-dns.js': 'needs the slow-resolver network namespace of test/support/netns.ts: see test/integration/threadpool.test.ts',
+  'live-server.js': 'runs until its stdin closes, which test/integration/live.test.ts does after its stalls',
+  'until-signal.js': 'runs until it is sent a signal: see test/integration/signals.test.ts',
+  // Stalls at startup: the detection counts the run's stalls only, as the peers see no startup.
+  'exit-at-startup.js': 'its stall is at startup, and the process exits in it (test/integration/signals.test.ts checks it)',
+  'esm-startup.mjs': 'its stall is an ES module\'s top level, startup on Node.js 22 and later and a run-phase stall on 20 (test/integration/startup.test.ts)',
+  // Stalls marked for a test of the report, not with a `// stall:` marker.
+  'one-line.js': 'its stall is marked for the report-rows test (`// row:`), which checks it',
+  'express-json.js': 'its stall is marked for the report-rows test (`// row:`), which checks it',
+};
+// The environment a fixture needs for every marked stall to happen, under every tool alike.
+const FIXTURE_ENV = {
+  'gate-app.js': { GATE_EXTRA: '1' },
 };
 // Fixtures whose markers are sync I/O below the stall threshold on purpose: there is no
 // stall to find, so a marker counts as found (at the right line) when the tool's sync-I/O
 // report lists a call site at that line. Only loopwatch has such a report.
-const SYNC_IO_FIXTURES = new Set(['sync-io-handler.js']);
+const SYNC_IO_FIXTURES = new Set(['sync-io-handler.js', 'sync-io-small.js']);
 
 /** `// stall: <category> <operation> #<label>` lines of a file. */
 function readMarkers(file) {
@@ -122,7 +134,7 @@ async function detectOnce(fixture, config) {
   try {
     const truthFile = path.join(runDir.dir, 'truth.jsonl');
     const nodeArgv = [NODE, ...(NODE_FLAGS[fixture.name] ?? []), fixture.file];
-    const { argv, env } = invocation(config, nodeArgv, runDir, { LOOPWATCH_FIXTURE_TRUTH: truthFile });
+    const { argv, env } = invocation(config, nodeArgv, runDir, { LOOPWATCH_FIXTURE_TRUTH: truthFile, ...FIXTURE_ENV[fixture.name] });
     const done = await run(argv, { env, cwd: runDir.dir, timeoutMs: RUN_LIMIT_MS });
     if (done.timedOut) return { error: `over ${RUN_LIMIT_MS / 1000} s` };
     const findings = await config.findings(runDir.dir);
