@@ -362,7 +362,8 @@ function look(): { nextMs: number; blocked: boolean } {
   // 2 x detectAfterMs.
   let blocked = false;
   for (const t of threads.values()) if (t.blockedAt || t.samplePending || t.pauseProbePending) blocked = true;
-  if (!blocked) detach();
+  if (blocked) lastBlockedAt = at;
+  else detach();
   return { nextMs, blocked };
 }
 
@@ -374,15 +375,24 @@ function look(): { nextMs: number; blocked: boolean } {
  * half of what one through libuv's timers and a JavaScript callback does (bench/FINDINGS.md,
  * section 10). It waits on the pool-use signal, so the program's first pool call still
  * starts the probes at once. The loop runs again at least every IDLE_WAIT_MS, so a message
- * waits that long at the most.
+ * waits that long at the most. In live mode it keeps to timers for IDLE_WAIT_MS after a
+ * thread was last seen blocked: the stall's record comes from the main thread at the beat
+ * that ends it, and is attributed as soon as it arrives.
  */
 const IDLE_WAIT_MS = 100;
 let waitsInAtomics = true;
+/** The last look that found a thread blocked. */
+let lastBlockedAt = -Infinity;
+
+function mayWaitInAtomics(blocked: boolean): boolean {
+  if (!waitsInAtomics || blocked || stopped || session || poolProbe.waiting()) return false;
+  return !live || now() - lastBlockedAt >= IDLE_WAIT_MS;
+}
 
 function tick(): void {
   const turnAt = now();
   let { nextMs, blocked } = look();
-  while (waitsInAtomics && !blocked && !stopped && !session && !poolProbe.waiting() && now() + nextMs - turnAt <= IDLE_WAIT_MS) {
+  while (mayWaitInAtomics(blocked) && now() + nextMs - turnAt <= IDLE_WAIT_MS) {
     const seen = poolUse.signal();
     tickDueAt = now() + nextMs;
     try {
