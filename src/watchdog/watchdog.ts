@@ -141,9 +141,14 @@ class WatchedThread {
     this.sched = new SchedStat(tid);
   }
 
-  /** A look at a thread found blocked: where its time has gone so far. */
-  lookBlocked(seq: number, at: number, lateMs: number): void {
+  /**
+   * A look at a thread found blocked: where its time has gone so far, timed when it is
+   * read, not when the look began (on a loaded machine this thread can be held up in
+   * between, and the window's length would then hold time its readings do not).
+   */
+  lookBlocked(seq: number, lateMs: number): void {
     const sched = this.sched.read();
+    const at = now();
     const blocked = this.blockedAt;
     if (!sched || !blocked || blocked.seq !== seq) return;
     // This look's own lateness is the window's from the second look on.
@@ -341,9 +346,9 @@ function look(): { nextMs: number; blocked: boolean } {
       if (thread.blockedAt) thread.unblocked();
       thread.blockedAt = { seq, lastBlockedRecordAt: at, watchdogLateMs: 0, runningAt: lastBeat };
       thread.record({ type: 'blocked', seq, since: lastBeat, at });
-      thread.lookBlocked(seq, at, lateMs);
+      thread.lookBlocked(seq, lateMs);
     } else {
-      thread.lookBlocked(seq, at, lateMs);
+      thread.lookBlocked(seq, lateMs);
       if (at - thread.blockedAt.lastBlockedRecordAt >= BLOCKED_RECORD_EVERY_MS) {
         thread.blockedAt.lastBlockedRecordAt = at;
         thread.record({ type: 'blocked', seq, since: lastBeat, at });
