@@ -340,10 +340,12 @@ describe.skipIf(unavailable !== undefined)(`the HTML report in Chromium${unavail
       const tooltips: string[] = [];
       for (let i = 0; i < count; i++) tooltips.push(await tooltipOf(watched, 'rect.gc', i));
       expect(tooltips.every((t) => /^GC pause \((major|minor|incremental|weakcb|unknown)\)\n[\d.]+ m?s at /.test(t)), tooltips.join('\n')).toBe(true);
-      // Among them the fixture's forced full collection, as long as its own observer measured it.
-      const [pause] = run.truth.filter((t) => t.label === 'gc');
+      // Among them the fixture's forced full collection, as long as its own observer
+      // measured it (the longest, where the gc() call was more than one: Node.js 24).
+      const [pause] = run.truth.filter((t) => t.label === 'gc') as Array<Truth & { collectionsMs: number[] }>;
+      const longest = Math.max(...pause!.collectionsMs);
       const major = tooltips.filter((t) => t.startsWith('GC pause (major)')).map((t) => firstDurationMs(t.split('\n')[1]!));
-      expect(major.some((ms) => Math.abs(ms - pause!.ms) <= toleranceMs(pause!.ms)), `${major.join(', ')} vs ${pause!.ms}`).toBe(true);
+      expect(major.some((ms) => Math.abs(ms - longest) <= toleranceMs(longest)), `${major.join(', ')} vs ${longest}`).toBe(true);
       expect(watched.misdeeds).toEqual([]);
       await watched.page.close();
     });
