@@ -414,8 +414,6 @@ function tick(): void {
   if (poolProbe.waiting()) poolCpuWait.noteIdle();
 }
 
-
-
 function attach(): Session | undefined {
   if (!session && !mainHeartbeat.closing() && !stopped) {
     // Loaded at the first stall: a watchdog that never sees one boots faster without it.
