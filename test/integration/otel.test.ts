@@ -198,8 +198,9 @@ describe('OTLP export to a real receiver', () => {
     expect(delay.unit).toBe('s');
     expect(Number(delay.histogram.data_points[0]!.count)).toBeGreaterThan(5);
     const stalls = metrics.get('loopwatch.stall.duration') as { histogram: { data_points: Array<{ count: string; attributes: Array<{ key: string; value: { string_value: string } }> }> } };
-    const js = stalls.histogram.data_points.find((p) => p.attributes.some((a) => a.value.string_value === 'js'))!;
-    expect(Number(js.count)).toBe(1);
+    const js = stalls.histogram.data_points.find((p) => p.attributes.some((a) => a.value.string_value === 'js'));
+    expect(js, `stall points: ${JSON.stringify(stalls.histogram.data_points)}`).toBeDefined();
+    expect(Number(js!.count)).toBe(1);
   });
 
   it('a collector that is down: one warning, and the exit status stays the program\'s', async () => {
