@@ -97,9 +97,14 @@ describe('sync API probes', () => {
     expect(Math.abs(site!.totalMs - sampled.totalMs - truth.figure('slowMs'))).toBeLessThanOrEqual(
       toleranceMs(truth.figure('slowMs')) + 1.5 * nearThreshold + 0.25 * slowCount,
     );
-    // The fixture's clock around its longest read also holds the probe's stack capture for
-    // a call over the threshold, which a loaded machine can stretch by a few ms.
-    expect(Math.abs(site!.maxMs - truth.figure('maxMs'))).toBeLessThanOrEqual(toleranceMs(truth.figure('maxMs')) + 5);
+    // loopwatch's clock is inside the fixture's: its longest read is never longer than the
+    // fixture's longest. The fixture's clock around a read also holds the probe's stack
+    // capture for a call over the threshold, which a loaded machine can stretch: by 11 ms
+    // once in CI (a pause outside the probe's window, a GC its allocation set off or the
+    // host taking the CPU). Such a pause lengthens one read, so loopwatch's longest is at
+    // least the fixture's second longest, within the same few ms.
+    expect(site!.maxMs).toBeLessThanOrEqual(truth.figure('maxMs') + toleranceMs(truth.figure('maxMs')));
+    expect(site!.maxMs).toBeGreaterThanOrEqual(truth.figure('secondMaxMs') - toleranceMs(truth.figure('secondMaxMs')) - 5);
     // The shorter ones are counted by operation.
     const below = syncIo.belowThreshold.find((b) => b.operation === 'fs.readFileSync');
     expect(below?.count ?? 0).toBe(truth.figure('count') - slowCount);
