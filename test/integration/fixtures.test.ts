@@ -63,7 +63,7 @@ describe('each fixture is attributed to its marked lines', () => {
         const truths = run.truth.filter((t) => t.label === marker.label);
         expect(truths.length, `fixture recorded #${marker.label}`).toBeGreaterThan(0);
         const found = causesAt(runStalls, marker);
-        // On failure, every stall of the report with its phase and causes, to say where the time went.
+        // The failure message lists every stall of the report with its phase and causes: where the time went.
         const described = () =>
           report.stalls.map((s) => `thread ${s.threadId} ${s.kind}/${s.phase} ${s.durationMs} ms: ${s.causes.map((c) => `${c.operation} ${c.category} :${c.callSite?.line ?? '?'} ${c.durationMs}`).join(', ')}`).join('; ');
         expect(found.length, `stalls at ${fixture}:${marker.line} (#${marker.label}) among ${described()}`).toBe(truths.length);
